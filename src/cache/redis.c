@@ -1,0 +1,117 @@
+/* redis.c — see redis.h. */
+#include "cache/redis.h"
+
+#include "core/config.h"
+#include "core/log.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+static __thread redisContext *thread_ctx;
+static __thread time_t thread_next_attempt;
+
+static void drop(void)
+{
+    if (thread_ctx) redisFree(thread_ctx);
+    thread_ctx = NULL;
+}
+
+redisContext *cache_conn(void)
+{
+    if (thread_ctx) return thread_ctx;
+    time_t now = time(NULL);
+    if (now < thread_next_attempt) return NULL;
+    struct timeval connect_tv = {0, 300 * 1000}, io_tv = {1, 0};
+    redisContext *c = redisConnectWithTimeout(cfg.redis_host, cfg.redis_port, connect_tv);
+    if (!c || c->err) {
+        log_warn("redis: cannot connect to %s:%d: %s", cfg.redis_host, cfg.redis_port, c ? c->errstr : "out of memory");
+        if (c) redisFree(c);
+        thread_next_attempt = now + 1;
+        return NULL;
+    }
+    redisSetTimeout(c, io_tv);
+    thread_ctx = c;
+    if (cfg.redis_password[0]) {
+        redisReply *r = redisCommand(c, "AUTH %s", cfg.redis_password);
+        bool ok = r && r->type != REDIS_REPLY_ERROR;
+        if (r) freeReplyObject(r);
+        if (!ok) { log_error("redis: AUTH failed"); drop(); thread_next_attempt = now + 1; return NULL; }
+    }
+    if (cfg.redis_db) {
+        redisReply *r = redisCommand(c, "SELECT %d", cfg.redis_db);
+        bool ok = r && r->type != REDIS_REPLY_ERROR;
+        if (r) freeReplyObject(r);
+        if (!ok) { log_error("redis: SELECT %d failed", cfg.redis_db); drop(); return NULL; }
+    }
+    return thread_ctx;
+}
+
+void cache_close(void) { drop(); }
+
+static redisReply *checked(redisReply *r)
+{
+    if (!r) {
+        log_warn("redis: %s", thread_ctx ? thread_ctx->errstr : "no connection");
+        drop();
+        thread_next_attempt = time(NULL) + 1;
+    }
+    return r;
+}
+
+redisReply *cache_command(const char *fmt, ...)
+{
+    redisContext *c = cache_conn();
+    if (!c) return NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    return checked(r);
+}
+
+redisReply *cache_command_argv(int argc, const char **argv, const size_t *argvlen)
+{
+    redisContext *c = cache_conn();
+    if (!c) return NULL;
+    return checked(redisCommandArgv(c, argc, argv, argvlen));
+}
+
+int cache_ping(void)
+{
+    /* readyz must see a returning server at once, not after the backoff */
+    thread_next_attempt = 0;
+    redisReply *r = cache_command("PING");
+    bool ok = r && r->type == REDIS_REPLY_STATUS && !strcmp(r->str, "PONG");
+    if (r) freeReplyObject(r);
+    return ok ? 0 : -1;
+}
+
+int cache_get(const char *key, buf *out)
+{
+    redisReply *r = cache_command("GET %s", key);
+    if (!r) return -1;
+    int rc = 0;
+    if (r->type == REDIS_REPLY_STRING) { buf_append(out, r->str, r->len); rc = 1; }
+    else if (r->type == REDIS_REPLY_ERROR) rc = -1;
+    freeReplyObject(r);
+    return rc;
+}
+
+int cache_set(const char *key, const void *val, size_t len, int ttl_seconds)
+{
+    redisReply *r = ttl_seconds > 0 ? cache_command("SET %s %b EX %d", key, val, len, ttl_seconds)
+                                    : cache_command("SET %s %b", key, val, len);
+    if (!r) return -1;
+    int rc = r->type == REDIS_REPLY_ERROR ? -1 : 0;
+    freeReplyObject(r);
+    return rc;
+}
+
+int cache_del(const char *key)
+{
+    redisReply *r = cache_command("DEL %s", key);
+    if (!r) return -1;
+    freeReplyObject(r);
+    return 0;
+}

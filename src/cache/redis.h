@@ -1,0 +1,32 @@
+/* redis.h — the speed layer: one hiredis connection per thread.
+ *
+ * Redis is a cache, never the source of truth, so every function degrades:
+ * when Redis is down a get is a miss and a set is skipped, and the page is
+ * built from MariaDB. Connections reconnect on the next call after a
+ * failure; attempts are spaced out so a dead Redis costs at most one
+ * refused connect per thread per second. */
+#ifndef SHOEASE_CACHE_REDIS_H
+#define SHOEASE_CACHE_REDIS_H
+
+#include "core/buf.h"
+
+#include <hiredis/hiredis.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The thread's connection, or NULL while Redis is unreachable. */
+redisContext *cache_conn(void);
+void cache_close(void);
+/* 0 when Redis answers PING. */
+int cache_ping(void);
+/* Run a command (redisCommand format) on the thread's connection; frees the
+ * connection on I/O errors. Caller frees the reply. NULL on failure. */
+redisReply *cache_command(const char *fmt, ...);
+redisReply *cache_command_argv(int argc, const char **argv, const size_t *argvlen);
+
+/* String cache helpers. get: 1 hit (appended to out), 0 miss, -1 error. */
+int cache_get(const char *key, buf *out);
+int cache_set(const char *key, const void *val, size_t len, int ttl_seconds);
+int cache_del(const char *key);
+
+#endif

@@ -1,0 +1,12 @@
+/* cmd.h — the subcommands of the `shoease` binary. Each returns the exit
+ * status. main.c holds the table that `shoease help` prints. */
+#ifndef SHOEASE_CMD_H
+#define SHOEASE_CMD_H
+
+int cmd_serve(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
+int cmd_seed(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+#endif

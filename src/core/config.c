@@ -1,0 +1,277 @@
+/* config.c — .env parsing, defaults, and the production check.
+ *
+ * The env file format is the common dotenv subset: KEY=VALUE lines, '#'
+ * comments, optional single or double quotes around the value, optional
+ * leading "export ". No variable expansion: a secret containing '$' must
+ * stay what it is. */
+#include "core/config.h"
+
+#include "core/buf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+config cfg;
+
+/* The placeholder shipped in .env.example; production refuses it. */
+#define EXAMPLE_SECRET "change-me"
+#define MIN_SECRET_LEN 32
+
+/* Key/value pairs read from the env file (kept for config_get). */
+static struct kv { char *key, *value; } *file_kv;
+static size_t file_kv_n;
+
+static void free_file_kv(void)
+{
+    for (size_t i = 0; i < file_kv_n; i++) {
+        free(file_kv[i].key);
+        free(file_kv[i].value);
+    }
+    free(file_kv);
+    file_kv = NULL;
+    file_kv_n = 0;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s)) s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1])) *--e = '\0';
+    return s;
+}
+
+static int read_env_file(const char *path, bool must_exist)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        if (errno == ENOENT && !must_exist) return 0;
+        fprintf(stderr, "shoease: cannot read %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    char line[4096];
+    int lineno = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *s = trim(line);
+        if (!*s || *s == '#') continue;
+        if (strncmp(s, "export ", 7) == 0) s = trim(s + 7);
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            fprintf(stderr, "shoease: %s:%d: expected KEY=VALUE\n", path, lineno);
+            fclose(f);
+            return -1;
+        }
+        *eq = '\0';
+        char *key = trim(s), *val = trim(eq + 1);
+        size_t vl = strlen(val);
+        if (vl >= 2 && (val[0] == '"' || val[0] == '\'') && val[vl - 1] == val[0]) {
+            val[vl - 1] = '\0';
+            val++;
+        } else {
+            /* an unquoted value may carry a trailing " # comment" */
+            char *hash = strstr(val, " #");
+            if (hash) { *hash = '\0'; val = trim(val); }
+        }
+        file_kv = realloc(file_kv, (file_kv_n + 1) * sizeof *file_kv);
+        if (!file_kv) abort();
+        file_kv[file_kv_n].key = strdup(key);
+        file_kv[file_kv_n].value = strdup(val);
+        file_kv_n++;
+    }
+    fclose(f);
+    return 0;
+}
+
+const char *config_get(const char *key)
+{
+    const char *v = getenv(key);
+    if (v) return v;
+    for (size_t i = file_kv_n; i-- > 0;)
+        if (strcmp(file_kv[i].key, key) == 0) return file_kv[i].value;
+    return NULL;
+}
+
+static bool load_error;
+
+static char *str_setting(const char *key, const char *def)
+{
+    const char *v = config_get(key);
+    return strdup(v ? v : def);
+}
+
+static long long int_setting(const char *key, long long def, long long min, long long max)
+{
+    const char *v = config_get(key);
+    if (!v || !*v) return def;
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno || *trim(end) || n < min || n > max) {
+        fprintf(stderr, "shoease: %s=%s is not a whole number between %lld and %lld\n", key, v, min, max);
+        load_error = true;
+        return def;
+    }
+    return n;
+}
+
+static bool bool_setting(const char *key, bool def)
+{
+    const char *v = config_get(key);
+    if (!v || !*v) return def;
+    if (!strcasecmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on")) return true;
+    if (!strcasecmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off")) return false;
+    fprintf(stderr, "shoease: %s=%s is not a boolean (use 1/0, true/false)\n", key, v);
+    load_error = true;
+    return def;
+}
+
+/* Split a comma-separated setting into trimmed, non-empty items. */
+static int list_setting(const char *key, const char *def, char **items)
+{
+    const char *v = config_get(key);
+    char *copy = strdup(v ? v : def), *save = NULL;
+    int n = 0;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        tok = trim(tok);
+        if (!*tok) continue;
+        if (n == CFG_MAX_LIST) {
+            fprintf(stderr, "shoease: %s has more than %d items\n", key, CFG_MAX_LIST);
+            load_error = true;
+            break;
+        }
+        items[n++] = strdup(tok);
+    }
+    free(copy);
+    return n;
+}
+
+static void free_config(void)
+{
+    char **strs[] = {&cfg.secret_key, &cfg.env_file, &cfg.admin_path, &cfg.template_dir, &cfg.static_dir,
+                     &cfg.migrations_dir, &cfg.media_dir, &cfg.access_log, &cfg.mariadb_host,
+                     &cfg.mariadb_socket, &cfg.mariadb_user, &cfg.mariadb_password, &cfg.mariadb_database,
+                     &cfg.redis_host, &cfg.redis_password, &cfg.mongo_uri, &cfg.mongo_database,
+                     &cfg.smtp_url, &cfg.mail_from, &cfg.currency, &cfg.site_name, &cfg.public_url};
+    for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) free(*strs[i]);
+    for (int i = 0; i < cfg.n_allowed_hosts; i++) free(cfg.allowed_hosts[i]);
+    for (int i = 0; i < cfg.n_trusted_proxies; i++) free(cfg.trusted_proxies[i]);
+    for (int i = 0; i < cfg.n_binds; i++) free(cfg.binds[i]);
+    memset(&cfg, 0, sizeof cfg);
+}
+
+int config_load(void)
+{
+    free_config();
+    free_file_kv();
+    load_error = false;
+
+    const char *file = getenv("SHOEASE_ENV_FILE");
+    bool explicit_file = file && *file;
+    cfg.env_file = strdup(explicit_file ? file : ".env");
+    if (read_env_file(cfg.env_file, explicit_file) < 0) return -1;
+
+    const char *env = config_get("SHOEASE_ENV");
+    if (env && strcmp(env, "production") && strcmp(env, "development")) {
+        fprintf(stderr, "shoease: SHOEASE_ENV=%s: use development or production\n", env);
+        return -1;
+    }
+    cfg.production = env && !strcmp(env, "production");
+    cfg.debug = bool_setting("DEBUG", false);
+    cfg.secret_key = str_setting("SECRET_KEY", "");
+
+    cfg.n_allowed_hosts = list_setting("ALLOWED_HOSTS", cfg.production ? "" : "localhost,127.0.0.1,.ngrok-free.app",
+                                       cfg.allowed_hosts);
+    cfg.n_trusted_proxies = list_setting("TRUSTED_PROXIES", "unix,127.0.0.1", cfg.trusted_proxies);
+    cfg.n_binds = list_setting("BIND", "127.0.0.1:8000", cfg.binds);
+
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg.workers = (int)int_setting("WORKERS", cores > 0 ? cores : 2, 1, 256);
+    cfg.worker_threads = (int)int_setting("WORKER_THREADS", 8, 1, 256);
+    cfg.worker_timeout = (int)int_setting("WORKER_TIMEOUT", 30, 1, 3600);
+    cfg.graceful_timeout = (int)int_setting("GRACEFUL_TIMEOUT", 20, 1, 3600);
+    cfg.read_timeout = (int)int_setting("READ_TIMEOUT", 15, 1, 3600);
+    cfg.max_body_bytes = (size_t)int_setting("MAX_BODY_BYTES", 1 << 20, 1024, 1LL << 30);
+    cfg.max_header_bytes = (size_t)int_setting("MAX_HEADER_BYTES", 16384, 4096, 1 << 20);
+    cfg.secure_cookies = bool_setting("SECURE_COOKIES", true);
+    cfg.hsts_seconds = (int)int_setting("HSTS_SECONDS", 31536000, 0, 1LL << 30);
+    cfg.admin_path = str_setting("ADMIN_PATH", "/secure-admin-portal");
+
+    cfg.template_dir = str_setting("TEMPLATE_DIR", "templates");
+    cfg.static_dir = str_setting("STATIC_DIR", "static");
+    cfg.migrations_dir = str_setting("MIGRATIONS_DIR", "migrations");
+    cfg.media_dir = str_setting("MEDIA_DIR", "var/media");
+    cfg.access_log = str_setting("ACCESS_LOG", "-");
+
+    cfg.mariadb_host = str_setting("MARIADB_HOST", "127.0.0.1");
+    cfg.mariadb_port = (int)int_setting("MARIADB_PORT", 13306, 0, 65535);
+    cfg.mariadb_socket = str_setting("MARIADB_SOCKET", "");
+    cfg.mariadb_user = str_setting("MARIADB_USER", "shoease");
+    cfg.mariadb_password = str_setting("MARIADB_PASSWORD", "");
+    cfg.mariadb_database = str_setting("MARIADB_DATABASE", "shoease");
+    cfg.redis_host = str_setting("REDIS_HOST", "127.0.0.1");
+    cfg.redis_port = (int)int_setting("REDIS_PORT", 16379, 1, 65535);
+    cfg.redis_password = str_setting("REDIS_PASSWORD", "");
+    cfg.redis_db = (int)int_setting("REDIS_DB", 0, 0, 255);
+    cfg.mongo_uri = str_setting("MONGO_URI", "mongodb://127.0.0.1:17017/");
+    cfg.mongo_database = str_setting("MONGO_DATABASE", "shoease");
+    cfg.smtp_url = str_setting("SMTP_URL", "smtp://127.0.0.1:12525");
+    cfg.mail_from = str_setting("MAIL_FROM", "ShoEase <orders@shoease.local>");
+
+    cfg.currency = str_setting("CURRENCY", "GBP");
+    cfg.site_name = str_setting("SITE_NAME", "ShoEase");
+    cfg.public_url = str_setting("PUBLIC_URL", "https://localhost:8443");
+
+    if (strlen(cfg.currency) != 3) {
+        fprintf(stderr, "shoease: CURRENCY=%s is not a 3-letter ISO 4217 code\n", cfg.currency);
+        load_error = true;
+    }
+    if (cfg.admin_path[0] != '/' || strlen(cfg.admin_path) < 2) {
+        fprintf(stderr, "shoease: ADMIN_PATH must start with '/' and name a path\n");
+        load_error = true;
+    }
+    return load_error ? -1 : 0;
+}
+
+int config_check_deploy(buf *out)
+{
+    if (!cfg.production) return 0;
+    int problems = 0;
+#define PROBLEM(...) do { problems++; if (out) { buf_printf(out, __VA_ARGS__); buf_putc(out, '\n'); } } while (0)
+    if (!cfg.secret_key[0])
+        PROBLEM("SECRET_KEY is missing: set a random value of at least %d characters", MIN_SECRET_LEN);
+    else if (!strcmp(cfg.secret_key, EXAMPLE_SECRET) || strstr(cfg.secret_key, "change-me"))
+        PROBLEM("SECRET_KEY is the example value from .env.example: generate a random one");
+    else if (strlen(cfg.secret_key) < MIN_SECRET_LEN)
+        PROBLEM("SECRET_KEY is too short (%zu characters, need at least %d)", strlen(cfg.secret_key), MIN_SECRET_LEN);
+    if (cfg.debug) PROBLEM("DEBUG is on: set DEBUG=0 in production");
+    if (cfg.n_allowed_hosts == 0) PROBLEM("ALLOWED_HOSTS is empty: list the host names this site answers to");
+    if (!cfg.secure_cookies) PROBLEM("SECURE_COOKIES is off: cookies would travel over plain HTTP");
+    if (!strcmp(cfg.admin_path, "/secure-admin-portal") || !strcmp(cfg.admin_path, "/admin"))
+        PROBLEM("ADMIN_PATH is a well-known default: choose a secret path");
+    if (!cfg.mariadb_password[0]) PROBLEM("MARIADB_PASSWORD is empty");
+#undef PROBLEM
+    return problems;
+}
+
+bool config_host_allowed(const char *host, size_t len)
+{
+    for (int i = 0; i < cfg.n_allowed_hosts; i++) {
+        const char *pat = cfg.allowed_hosts[i];
+        size_t pl = strlen(pat);
+        if (pl == 1 && pat[0] == '*') return true;
+        if (pat[0] == '.') {
+            /* ".example.com" matches example.com and any subdomain */
+            if (len == pl - 1 && !strncasecmp(host, pat + 1, len)) return true;
+            if (len > pl && !strncasecmp(host + len - pl, pat, pl)) return true;
+        } else if (len == pl && !strncasecmp(host, pat, len)) {
+            return true;
+        }
+    }
+    return false;
+}

@@ -1,0 +1,80 @@
+/* config.h — settings from .env plus environment overrides.
+ *
+ * Precedence (highest first): process environment, the env file
+ * ($SHOEASE_ENV_FILE, default ./.env), built-in defaults. The one global
+ * `cfg` is filled once by config_load() before any worker forks and is
+ * read-only afterwards, so every process and thread may read it freely. */
+#ifndef SHOEASE_CONFIG_H
+#define SHOEASE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CFG_MAX_LIST 32
+
+typedef struct config {
+    /* mode and secrets */
+    bool production;            /* SHOEASE_ENV=production */
+    bool debug;                 /* DEBUG */
+    char *secret_key;           /* SECRET_KEY */
+    char *env_file;             /* the file we read (for messages) */
+
+    /* HTTP edge */
+    char *allowed_hosts[CFG_MAX_LIST];   /* ALLOWED_HOSTS, comma separated; ".x" = x and subdomains */
+    int n_allowed_hosts;
+    char *trusted_proxies[CFG_MAX_LIST]; /* TRUSTED_PROXIES: IPs, or "unix" for the unix socket */
+    int n_trusted_proxies;
+    char *binds[CFG_MAX_LIST];           /* BIND: "unix:/path" or "host:port", comma separated */
+    int n_binds;
+    int workers;                /* WORKERS (default: number of cores) */
+    int worker_threads;         /* WORKER_THREADS: MHD threads per worker */
+    int worker_timeout;         /* WORKER_TIMEOUT seconds: a request stuck longer kills its worker */
+    int graceful_timeout;       /* GRACEFUL_TIMEOUT seconds to drain on SIGTERM/SIGHUP */
+    int read_timeout;           /* READ_TIMEOUT seconds an idle/slow connection may live */
+    size_t max_body_bytes;      /* MAX_BODY_BYTES */
+    size_t max_header_bytes;    /* MAX_HEADER_BYTES */
+    bool secure_cookies;        /* SECURE_COOKIES (default on) */
+    int hsts_seconds;           /* HSTS_SECONDS */
+    char *admin_path;           /* ADMIN_PATH: secret prefix of the admin portal */
+
+    /* files */
+    char *template_dir;         /* TEMPLATE_DIR */
+    char *static_dir;           /* STATIC_DIR */
+    char *migrations_dir;       /* MIGRATIONS_DIR */
+    char *media_dir;            /* MEDIA_DIR: generated product images */
+    char *access_log;           /* ACCESS_LOG: path, or "-" for stdout */
+
+    /* stores */
+    char *mariadb_host, *mariadb_socket, *mariadb_user, *mariadb_password, *mariadb_database;
+    int mariadb_port;
+    char *redis_host;
+    int redis_port;
+    char *redis_password;
+    int redis_db;
+    char *mongo_uri, *mongo_database;
+    char *smtp_url, *mail_from;
+
+    /* shop */
+    char *currency;             /* CURRENCY, ISO 4217 code, e.g. GBP */
+    char *site_name;            /* SITE_NAME */
+    char *public_url;           /* PUBLIC_URL, e.g. https://localhost:8443 */
+} config;
+
+extern config cfg;
+
+/* Load defaults, the env file and the environment. Returns 0, or -1 after
+ * printing what is wrong (unreadable file, bad number). */
+int config_load(void);
+
+/* Production readiness: appends one line per problem to `out` (may be NULL)
+ * and returns the number of problems. In development it returns 0. */
+struct buf;
+int config_check_deploy(struct buf *out);
+
+/* Is `host` (no port) allowed by ALLOWED_HOSTS? */
+bool config_host_allowed(const char *host, size_t len);
+
+/* Raw lookup of any key with the same precedence (returns NULL if unset). */
+const char *config_get(const char *key);
+
+#endif

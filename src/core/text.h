@@ -1,0 +1,24 @@
+/* text.h — validation of outside text: UTF-8 and percent-encoding.
+ *
+ * HTTP parsing itself is libmicrohttpd's job; these checks decide whether
+ * what it handed us is acceptable before any handler sees it. */
+#ifndef SHOEASE_TEXT_H
+#define SHOEASE_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF.
+ * NUL bytes are refused as well: no text field of ours may contain one. */
+bool text_valid_utf8(const char *s, size_t len);
+/* Every '%' is followed by two hex digits. */
+bool text_valid_percent_encoding(const char *s, size_t len);
+/* Decode %XX (and '+' as space when plus_is_space) into out (at least len+1
+ * bytes). Returns the decoded length, or -1 on a malformed escape. */
+long text_percent_decode(const char *s, size_t len, char *out, bool plus_is_space);
+/* Parse a whole decimal integer in [min, max]; false on junk or overflow. */
+bool text_parse_int64(const char *s, long long min, long long max, long long *out);
+/* ASCII case-insensitive equality of two counted strings. */
+bool text_ieq(const char *a, size_t alen, const char *b, size_t blen);
+
+#endif

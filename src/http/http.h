@@ -1,0 +1,95 @@
+/* http.h — the request/response model every handler sees.
+ *
+ * libmicrohttpd parses HTTP; this layer gives handlers a small, safe view:
+ * validated path and parameters, a per-request arena, and a response that
+ * is sent (with the security headers) after the handler returns. Handlers
+ * never call MHD directly.
+ *
+ *   static void show_product(http_request *req, http_response *res) {
+ *       const char *slug = req_param(req, "slug");
+ *       ...
+ *       res_html(res, 200, page.data, page.len);
+ *   }
+ */
+#ifndef SHOEASE_HTTP_H
+#define SHOEASE_HTTP_H
+
+#include "core/arena.h"
+#include "core/buf.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#define HTTP_MAX_PARAMS 8
+#define HTTP_MAX_HEADERS 24
+
+typedef struct http_kv {
+    const char *name, *value;
+} http_kv;
+
+typedef struct http_request {
+    struct MHD_Connection *conn;
+    arena *pool;              /* freed when the response is done */
+    const char *method;       /* "GET", "POST", ... ("HEAD" is routed as GET) */
+    const char *path;         /* decoded, validated UTF-8, starts with '/' */
+    const char *raw_uri;      /* exactly as received, for logs and redirects */
+    const char *host;         /* Host without the port, lower-case, allowed */
+    const char *client_ip;    /* the shopper's address (from X-Forwarded-For via a trusted proxy) */
+    char id[65];              /* request id: from a trusted proxy's X-Request-Id, or random */
+    bool from_trusted_proxy;
+    bool https;               /* the original request was HTTPS (trusted proxy said so) */
+    buf body;
+    int nparams;              /* route captures: /products/{slug} */
+    http_kv params[HTTP_MAX_PARAMS];
+    http_kv *form;            /* urlencoded body fields, parsed on first req_form() */
+    int nform;
+    bool form_parsed;
+    struct timespec started;
+    void *user;               /* per-request state for middlewares of later layers */
+} http_request;
+
+typedef struct http_response {
+    int status;
+    buf body;
+    const char *content_type;
+    int nheaders;
+    http_kv headers[HTTP_MAX_HEADERS];
+    bool close_connection;
+} http_response;
+
+typedef void (*http_handler)(http_request *req, http_response *res);
+
+/* Request accessors. Strings live in the request's arena or MHD's
+ * connection memory: valid until the response is done. NULL when absent. */
+const char *req_header(http_request *req, const char *name);
+const char *req_query(http_request *req, const char *name);
+const char *req_cookie(http_request *req, const char *name);
+const char *req_param(http_request *req, const char *name);
+/* application/x-www-form-urlencoded body field (NULL when absent or when the
+ * body is not such a form). */
+const char *req_form(http_request *req, const char *name);
+/* Parse the body as JSON. NULL (with a message in err) when it is not. The
+ * caller owns the returned reference. */
+json_t *req_json(http_request *req, char *err, size_t errlen);
+
+/* Response builders. Each replaces the body and sets status/content type. */
+void res_header(http_response *res, const char *name, const char *value);
+void res_html(http_response *res, int status, const char *html, size_t len);
+void res_text(http_response *res, int status, const char *text);
+void res_json(http_response *res, int status, json_t *value); /* steals the reference */
+void res_redirect(http_response *res, int status, const char *location);
+/* An error in the site's style: JSON under /api/, HTML elsewhere. For 5xx
+ * the page shows only the request id; the detail goes to the log. */
+void res_error(http_request *req, http_response *res, int status, const char *message);
+
+/* The renderer for HTML error pages; the views layer installs a themed one.
+ * It must write a complete page into out and return 0, or return -1 to fall
+ * back to the built-in plain page. */
+typedef int (*http_error_renderer)(http_request *req, int status, const char *title, const char *message, buf *out);
+void http_set_error_renderer(http_error_renderer fn);
+
+const char *http_status_text(int status);
+
+#endif

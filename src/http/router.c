@@ -1,0 +1,69 @@
+/* router.c — see router.h. A linear scan: the route table is a few dozen
+ * entries, and a segment-wise compare is cheaper than any hashing here. */
+#include "http/router.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_ROUTES 256
+
+struct route {
+    const char *method;
+    const char *pattern;
+    http_handler handler;
+};
+
+static struct route routes[MAX_ROUTES];
+static int n_routes;
+
+void router_add(const char *method, const char *pattern, http_handler handler)
+{
+    if (n_routes == MAX_ROUTES || pattern[0] != '/') abort(); /* start-up programming error */
+    routes[n_routes++] = (struct route){method, pattern, handler};
+}
+
+void router_clear(void) { n_routes = 0; }
+
+/* Match `path` against `pattern`, recording captures into req. */
+static bool match(const char *pattern, const char *path, http_request *req)
+{
+    int np = 0;
+    const char *p = pattern, *s = path;
+    while (*p && *s) {
+        if (*p == '{') {
+            const char *close = strchr(p, '}');
+            const char *seg_end = strchr(s, '/');
+            if (!seg_end) seg_end = s + strlen(s);
+            if (!close || seg_end == s || np == HTTP_MAX_PARAMS) return false;
+            req->params[np].name = arena_strndup(req->pool, p + 1, (size_t)(close - p - 1));
+            req->params[np].value = arena_strndup(req->pool, s, (size_t)(seg_end - s));
+            np++;
+            p = close + 1;
+            s = seg_end;
+        } else if (*p == *s) {
+            p++;
+            s++;
+        } else {
+            return false;
+        }
+    }
+    if (*p || *s) return false;
+    req->nparams = np;
+    return true;
+}
+
+enum route_result router_match(http_request *req, http_handler *handler)
+{
+    const char *method = strcmp(req->method, "HEAD") == 0 ? "GET" : req->method;
+    bool path_matched = false;
+    for (int i = 0; i < n_routes; i++) {
+        if (!match(routes[i].pattern, req->path, req)) continue;
+        path_matched = true;
+        if (strcmp(routes[i].method, method) == 0) {
+            *handler = routes[i].handler;
+            return ROUTE_FOUND;
+        }
+    }
+    req->nparams = 0;
+    return path_matched ? ROUTE_METHOD_NOT_ALLOWED : ROUTE_NOT_FOUND;
+}

@@ -1,0 +1,19 @@
+/* router.h — method + path pattern → handler.
+ *
+ * Patterns are literal segments and {name} captures, e.g.
+ * "/api/v1/products/{slug}". A capture matches one non-empty segment.
+ * Routes are added once at start-up (before workers fork) and are read-only
+ * afterwards. */
+#ifndef SHOEASE_ROUTER_H
+#define SHOEASE_ROUTER_H
+
+#include "http/http.h"
+
+void router_add(const char *method, const char *pattern, http_handler handler);
+void router_clear(void);
+
+enum route_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_METHOD_NOT_ALLOWED };
+/* On ROUTE_FOUND sets *handler and fills req->params. */
+enum route_result router_match(http_request *req, http_handler *handler);
+
+#endif
