@@ -2,6 +2,8 @@
  * registers its routes here, so this file is the map of every URL. */
 #include "app.h"
 
+#include "api/catalog_api.h"
+
 #include "cache/redis.h"
 #include "db/db.h"
 #include "events/mongo.h"
@@ -12,6 +14,8 @@ void app_register_routes(void)
 {
     router_add("GET", "/healthz", health_live);
     router_add("GET", "/readyz", health_ready);
+
+    /* CATALOG_API_ROUTES (enabled once shop/catalog.c lands) */
 }
 
 int app_worker_init(void)

@@ -1,0 +1,112 @@
+/* page_cache.c — see page_cache.h.
+ *
+ * One Redis round trip per lookup: MGET of the version counter and the
+ * entry. An entry carries the version it was rendered at in its first line,
+ * so a stale entry is recognised and ignored without a second query:
+ *
+ *   "<version>\n<etag>\n<content type>\n<body bytes>"
+ */
+#include "cache/page_cache.h"
+
+#include "cache/redis.h"
+#include "core/log.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define VERSION_KEY "catalog:version"
+#define CHANGED_KEY "catalog:changed_at"
+
+int catalog_cache_invalidate(void)
+{
+    char now[32];
+    snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+    redisReply *r = cache_command("INCR " VERSION_KEY);
+    if (!r || r->type != REDIS_REPLY_INTEGER) {
+        /* If this bump is lost a reader could still find the old entries:
+         * that only happens while Redis itself is unreachable, and then no
+         * reader can read the cache either. Entries expire by TTL too. */
+        log_error("page cache: could not bump the catalogue version");
+        if (r) freeReplyObject(r);
+        return -1;
+    }
+    freeReplyObject(r);
+    r = cache_command("SET " CHANGED_KEY " %s", now);
+    if (r) freeReplyObject(r);
+    return 0;
+}
+
+int64_t catalog_cache_version(void)
+{
+    redisReply *r = cache_command("GET " VERSION_KEY);
+    int64_t v = 0;
+    if (r && r->type == REDIS_REPLY_STRING) v = strtoll(r->str, NULL, 10);
+    else if (r && r->type == REDIS_REPLY_NIL) v = 0;
+    if (r) freeReplyObject(r);
+    return v;
+}
+
+void cached_page_free(cached_page *page) { buf_free(&page->body); }
+
+/* Split "<version>\n<etag>\n<ctype>\n<body>" into page. */
+static bool decode_entry(const char *s, size_t len, cached_page *page, int64_t *version)
+{
+    const char *end = s + len, *fields[3];
+    const char *p = s;
+    for (int i = 0; i < 3; i++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl) return false;
+        fields[i] = p;
+        p = nl + 1;
+    }
+    *version = strtoll(fields[0], NULL, 10);
+    size_t el = (size_t)(fields[2] - fields[1] - 1), cl = (size_t)(p - fields[2] - 1);
+    if (el >= sizeof page->etag || cl >= sizeof page->content_type) return false;
+    memcpy(page->etag, fields[1], el);
+    page->etag[el] = '\0';
+    memcpy(page->content_type, fields[2], cl);
+    page->content_type[cl] = '\0';
+    buf_reset(&page->body);
+    buf_append(&page->body, p, (size_t)(end - p));
+    return true;
+}
+
+int page_cache_lookup(const char *key, cached_page *page)
+{
+    page->version = -1;
+    redisReply *r = cache_command("MGET " VERSION_KEY " page:%s", key);
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+        if (r) freeReplyObject(r);
+        return -1;
+    }
+    int64_t current = r->element[0]->type == REDIS_REPLY_STRING ? strtoll(r->element[0]->str, NULL, 10) : 0;
+    page->version = current;
+    int rc = 0;
+    int64_t entry_version;
+    if (r->element[1]->type == REDIS_REPLY_STRING &&
+        decode_entry(r->element[1]->str, r->element[1]->len, page, &entry_version) && entry_version == current)
+        rc = 1;
+    freeReplyObject(r);
+    return rc;
+}
+
+void page_cache_store(const char *key, cached_page *page, const char *content_type, int ttl_seconds)
+{
+    unsigned char h[16];
+    crypto_generichash(h, sizeof h, (const unsigned char *)buf_cstr(&page->body), page->body.len, NULL, 0);
+    char hex[33];
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    snprintf(page->etag, sizeof page->etag, "\"%s\"", hex);
+    snprintf(page->content_type, sizeof page->content_type, "%s", content_type);
+    if (page->version < 0) return; /* Redis was down at lookup: don't cache */
+    buf entry = BUF_INIT;
+    buf_printf(&entry, "%lld\n%s\n%s\n", (long long)page->version, page->etag, page->content_type);
+    buf_append(&entry, buf_cstr(&page->body), page->body.len);
+    char full[1024];
+    snprintf(full, sizeof full, "page:%s", key);
+    cache_set(full, entry.data, entry.len, ttl_seconds);
+    buf_free(&entry);
+}

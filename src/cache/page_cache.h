@@ -1,0 +1,40 @@
+/* page_cache.h — cached catalogue pages and API responses.
+ *
+ * Correctness rule: after a change to a product, price or stock is
+ * committed, no page may show the old value. Every cached entry is keyed by
+ * the catalogue version, a counter in Redis that writers increment after
+ * their transaction commits (catalog_cache_invalidate). Readers fetch the
+ * current version first, so an entry made before the change is never found
+ * again, whichever worker or host made it. Old entries expire by TTL. */
+#ifndef SHOEASE_CACHE_PAGE_CACHE_H
+#define SHOEASE_CACHE_PAGE_CACHE_H
+
+#include "core/buf.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Call after committing any change that alters what catalogue pages show
+ * (product, price, stock, category, review approval). Returns 0, -1 if
+ * Redis is unreachable (then caching is bypassed until it answers again,
+ * because a version we could not bump cannot be trusted). */
+int catalog_cache_invalidate(void);
+
+/* The current catalogue version (0 when Redis is down: no caching). */
+int64_t catalog_cache_version(void);
+
+typedef struct cached_page {
+    buf body;
+    char etag[48];          /* strong validator, quoted */
+    char content_type[64];
+    int64_t version;
+} cached_page;
+
+/* Look up `key` (e.g. "html:/category/men?size=uk-9"). 1 hit (page filled),
+ * 0 miss (page->version set: pass it to page_cache_store), -1 caching off. */
+int page_cache_lookup(const char *key, cached_page *page);
+/* Store a rendered body under key at the version the lookup returned. */
+void page_cache_store(const char *key, cached_page *page, const char *content_type, int ttl_seconds);
+void cached_page_free(cached_page *page);
+
+#endif

@@ -1,0 +1,29 @@
+/* cached.h — serving catalogue pages through the page cache, with
+ * ETag/Last-Modified validators and 304 answers.
+ *
+ *   static void category_page(http_request *req, http_response *res) {
+ *       cached_page page;
+ *       const char *key = cached_key(req, "html");
+ *       if (cached_try(req, res, key, &page)) return;          // hit (200 or 304)
+ *       ... render into page.body ...                           // miss
+ *       cached_finish(req, res, key, &page, "text/html; charset=utf-8", 200);
+ *   }
+ *
+ * Only cache what is the same for every visitor (no session data). */
+#ifndef SHOEASE_WEB_CACHED_H
+#define SHOEASE_WEB_CACHED_H
+
+#include "cache/page_cache.h"
+#include "http/http.h"
+
+/* "<prefix>:<path>?<raw query>" — the raw query so that every distinct URL
+ * is its own entry. Allocated in the request arena. */
+const char *cached_key(http_request *req, const char *prefix);
+/* true: the response is ready (from the cache). false: render into
+ * page->body (initialised empty) and call cached_finish. */
+bool cached_try(http_request *req, http_response *res, const char *key, cached_page *page);
+/* Send page->body with validators; stores it when status is 200. Frees page. */
+void cached_finish(http_request *req, http_response *res, const char *key, cached_page *page,
+                   const char *content_type, int status);
+
+#endif
