@@ -8,6 +8,7 @@
  *   completion     → access log line, free the arena
  *
  * HTTP parsing is MHD's; nothing here reads raw protocol bytes. */
+#include "http/form.h"
 #include "http/http.h"
 #include "http/router.h"
 #include "http/worker.h"
@@ -84,25 +85,7 @@ static void parse_form(http_request *req)
     req->form_parsed = true;
     const char *ctype = req_header(req, "Content-Type");
     if (!ctype || strncasecmp(ctype, "application/x-www-form-urlencoded", 33) != 0) return;
-    const char *s = buf_cstr(&req->body);
-    size_t fields = 1;
-    for (const char *p = s; *p; p++) fields += *p == '&';
-    req->form = arena_alloc(req->pool, fields * sizeof *req->form);
-    while (*s) {
-        const char *amp = strchr(s, '&');
-        size_t len = amp ? (size_t)(amp - s) : strlen(s);
-        const char *eq = memchr(s, '=', len);
-        size_t klen = eq ? (size_t)(eq - s) : len;
-        char *k = arena_alloc(req->pool, klen + 1);
-        const char *vstart = eq ? eq + 1 : s + len;
-        size_t vlen = (size_t)(s + len - vstart);
-        char *v = arena_alloc(req->pool, vlen + 1);
-        long kl = text_percent_decode(s, klen, k, true);
-        long vl = text_percent_decode(vstart, vlen, v, true);
-        if (kl > 0 && vl >= 0 && text_valid_utf8(k, (size_t)kl) && text_valid_utf8(v, (size_t)vl))
-            req->form[req->nform++] = (http_kv){k, v};
-        s += len + (amp ? 1 : 0);
-    }
+    req->nform = form_decode(req->pool, buf_cstr(&req->body), req->body.len, &req->form);
 }
 
 const char *req_form(http_request *req, const char *name)
