@@ -8,6 +8,7 @@
 #include "db/db.h"
 #include "events/mongo.h"
 #include "http/router.h"
+#include "views/views.h"
 #include "web/health.h"
 
 void app_register_routes(void)
@@ -15,11 +16,23 @@ void app_register_routes(void)
     router_add("GET", "/healthz", health_live);
     router_add("GET", "/readyz", health_ready);
 
-    /* CATALOG_API_ROUTES (enabled once shop/catalog.c lands) */
+    router_add("GET", "/api/v1/categories", api_categories);
+    router_add("GET", "/api/v1/products", api_products);
+    router_add("GET", "/api/v1/products/{slug}", api_product);
+    router_add("GET", "/api/v1/openapi.json", api_openapi);
+
+    /* storefront pages (views/) */
+    router_add("GET", "/", views_home);
+    router_add("GET", "/shoes", views_all_shoes);
+    router_add("GET", "/category/{slug}", views_category);
+    router_add("GET", "/products/{slug}", views_product);
+    router_add("GET", "/search", views_search);
 }
 
 int app_worker_init(void)
 {
+    /* templates (a syntax error stops the worker) and the themed error page */
+    if (views_init() != 0) return -1;
     /* The MongoDB pool is per process (sockets cannot cross a fork); a bad
      * URI is a configuration error, but a down server is not. */
     return events_init();
@@ -27,6 +40,7 @@ int app_worker_init(void)
 
 void app_worker_exit(void)
 {
+    views_exit();
     events_shutdown();
     db_conn_close();
     cache_close();

@@ -18,7 +18,9 @@ static int cmd_help(int argc, char **argv);
 static const struct command commands[] = {
     {"serve", cmd_serve, "run the HTTP app server (prefork master + workers)"},
     {"migrate", cmd_migrate, "apply pending database migrations (--check: only report)"},
-    {"seed", cmd_seed, "load the demo catalogue (safe to run twice)"},
+    {"seed", cmd_seed, "load the demo catalogue (safe to run twice; --force reloads it)"},
+    {"product", cmd_product, "store owner: set-stock SKU N | set-price SLUG MINOR [COMPARE_AT] | show SLUG"},
+    {"review", cmd_review, "store owner: add SLUG RATING TITLE BODY AUTHOR | moderate ID STATUS"},
     {"check", cmd_check, "check the configuration for production (--stores: also ping the stores)"},
     {"version", cmd_version, "print versions"},
     {"help", cmd_help, "list commands"},

@@ -6,6 +6,8 @@
 int cmd_serve(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_seed(int argc, char **argv);
+int cmd_product(int argc, char **argv);
+int cmd_review(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

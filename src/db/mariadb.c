@@ -27,7 +27,7 @@ struct param {
 
 struct db_stmt {
     db_conn *conn;
-    const char *sql_key;      /* the caller's pointer, for a fast cache hit */
+    uint64_t hash;            /* of sql, to skip most string compares */
     char *sql;
     MYSQL_STMT *st;
     unsigned gen;
@@ -47,8 +47,16 @@ struct db_conn {
     MYSQL *my;
     unsigned gen;
     bool in_tx;
-    db_stmt *stmts;
+    db_stmt *stmts;          /* most recently used first */
+    int nstmts;
 };
+
+/* Prepared statements are a server resource (max_prepared_stmt_count is
+ * shared by every connection), and listing SQL has many filter shapes: keep
+ * the most recently used ones per connection and close the rest. A caller
+ * uses a statement right after preparing it, so evicting the least recently
+ * prepared one never pulls a statement from under its user. */
+#define MAX_STMTS_PER_CONN 96
 
 static __thread db_conn *thread_conn;
 static __thread char thread_err[512];
@@ -190,15 +198,29 @@ static int prepare_handle(db_stmt *s)
     return 0;
 }
 
+static uint64_t hash_sql(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
 db_stmt *db_prepare(db_conn *c, const char *sql)
 {
     if (!c) return NULL;
-    for (db_stmt *s = c->stmts; s; s = s->next)
-        if (s->sql_key == sql || strcmp(s->sql, sql) == 0) return s;
+    uint64_t h = hash_sql(sql);
+    for (db_stmt **pp = &c->stmts; *pp; pp = &(*pp)->next) {
+        db_stmt *s = *pp;
+        if (s->hash != h || strcmp(s->sql, sql) != 0) continue;
+        *pp = s->next; /* move to front */
+        s->next = c->stmts;
+        c->stmts = s;
+        return s;
+    }
     db_stmt *s = calloc(1, sizeof *s);
     if (!s) abort();
     s->conn = c;
-    s->sql_key = sql;
+    s->hash = h;
     s->sql = strdup(sql);
     if (!c->my && !db_conn_get()) { free_stmt(s); return NULL; }
     if (prepare_handle(s) < 0) {
@@ -206,8 +228,16 @@ db_stmt *db_prepare(db_conn *c, const char *sql)
         free_stmt(s);
         return NULL;
     }
+    if (c->nstmts >= MAX_STMTS_PER_CONN) {
+        db_stmt **pp = &c->stmts;
+        while ((*pp)->next) pp = &(*pp)->next;
+        free_stmt(*pp);
+        *pp = NULL;
+        c->nstmts--;
+    }
     s->next = c->stmts;
     c->stmts = s;
+    c->nstmts++;
     return s;
 }
 

@@ -32,6 +32,42 @@
  *              "reviews": [{"id","rating","stars","title","body","author","verified","created_at"}],
  *              "size_guide": [{"uk","eu","us","cm"}]}
  *   category tree = [{"id","slug","name","url","children":[...]}]
+ *
+ * Additions beyond the shapes above (extra keys, never renamed ones):
+ *   listing.filters is always the full set of keys below, "" when unset,
+ *     plus "query": the URL-encoded query string of the set filters
+ *     without page (for pagination links: "?{{filters.query}}&page=3").
+ *   product adds "created_at" (ISO 8601 UTC); reviews add "date"
+ *     ("3 May 2025"); every size adds "width_label" ("" for Standard,
+ *     else "Wide"/"Narrow"); product.category adds "id"; card colours add
+ *     "slug"; catalog_category adds "id" and "parent" ({"slug","name","url"}
+ *     or null). An unknown gender in the filter simply matches nothing.
+ *   breadcrumbs are the links leading to a page, starting with Home and
+ *     not including the page itself (a product's end with its category).
+ *
+ * Query parameters (names as they appear in a query string):
+ *   category   category slug (the route usually supplies it)
+ *   q          search text; at most CATALOG_MAX_QUERY_BYTES bytes are used
+ *              (cut at a UTF-8 boundary), turned into required prefix terms
+ *              by catalog_search_terms (operators are stripped)
+ *   brand, colour, size   comma-separated lists (or repeated, joined by the
+ *              caller), at most CATALOG_MAX_MULTI values; sizes like "uk-9.5"
+ *   gender     men|women|kids|unisex (anything else matches nothing)
+ *   price_min, price_max  in MAJOR units as a shopper types them:
+ *              "50" means 50.00 (5000 minor), "49.99" → 4999; at most two
+ *              decimals; negative or non-numeric → error; if min > max
+ *              they are swapped
+ *   sort       relevance|newest|price_asc|price_desc|rating|popular
+ *              (default relevance; without q it means featured first)
+ *   page       whole number >= 1; above CATALOG_MAX_PAGE it is clamped,
+ *              and catalog_list clamps it to the last page
+ *   per_page   whole number >= 1, capped at CATALOG_MAX_PER_PAGE
+ * An empty value (as an empty form field sends) counts as absent.
+ *
+ * Facets follow the usual rule: each facet is counted under every filter
+ * except its own (so picking one brand still shows the other brands with
+ * their counts); a selected value is listed even when its count is 0.
+ * The size facet counts only variants with stock > 0.
  */
 #ifndef SHOEASE_SHOP_CATALOG_H
 #define SHOEASE_SHOP_CATALOG_H
@@ -82,5 +118,80 @@ json_t *catalog_home(void);   /* {"featured":[card],"new_arrivals":[card],"categ
 
 /* Money in minor units → display string ("£129.99") per CURRENCY. */
 json_t *catalog_money(int64_t amount);
+
+/* ---- Helpers (pure, no database; unit-tested) ---- */
+
+#define CATALOG_MAX_QUERY_BYTES 200   /* longer search text is cut */
+#define CATALOG_MAX_TERMS 8           /* search words used */
+
+/* As catalog_money for an explicit ISO 4217 code (a product's own). */
+json_t *catalog_money_in(int64_t amount, const char *currency);
+/* "£1,299.99", "€5.00", "$0.99", "-£3.50", other codes "CHF 12.34".
+ * Every currency is shown with two decimals. Returns the length. */
+size_t catalog_money_format(int64_t amount, const char *currency, char *out, size_t outlen);
+/* A shopper's price in major units ("50", "49.9", "49.99") → minor units.
+ * Surrounding spaces are allowed; a sign, junk, or a third decimal is not.
+ * Absurdly large values are clamped to CATALOG_PRICE_LIMIT. */
+#define CATALOG_PRICE_LIMIT 100000000000000LL
+bool catalog_parse_price(const char *s, int64_t *minor);
+/* Minor units → query-string value in major units: 5000 → "50", 4999 → "49.99". */
+void catalog_price_param(int64_t minor, char *out, size_t outlen);
+
+const char *catalog_sort_name(enum catalog_sort sort);   /* "price_asc" */
+bool catalog_sort_parse(const char *s, enum catalog_sort *sort);
+
+/* "In stock" / "Only 2 left" (1..3) / "Sold out" (0); sets the two flags. */
+const char *catalog_stock_label(int64_t stock, bool *sold_out, bool *low_stock, char *out, size_t outlen);
+/* Average rating → five stars, rounded to the nearest whole: 4.3 → "★★★★☆". */
+void catalog_stars(double average, char *out, size_t outlen);
+/* "uk-9.5" → "UK 9.5". False (out = "") when value is not system-number. */
+bool catalog_size_label(const char *value, char *out, size_t outlen);
+/* Normalise a size value as shoppers may type it: "UK-9.0" → "uk-9". */
+void catalog_size_normalise(const char *in, char *out, size_t outlen);
+
+/* Shopper text → a MATCH ... AGAINST (... IN BOOLEAN MODE) string: every
+ * word (letters/digits, any non-ASCII UTF-8 letter) becomes a required
+ * prefix term "+word*"; every other byte separates words, so no boolean
+ * operator (+ - < > ( ) ~ * " @) ever reaches the server. Words shorter than
+ * three bytes and the server's stop words are dropped (they are not in the
+ * index, and a required one would match nothing); at most
+ * CATALOG_MAX_TERMS words. Returns the number of terms (0: nothing
+ * searchable, out = ""). Invalid UTF-8 bytes are separators. */
+int catalog_search_terms(const char *q, char *out, size_t outlen);
+
+/* Page arithmetic: pages = max(1, ceil(total / per_page)); page clamped
+ * into [1, pages]. Returns the clamped page. */
+int catalog_clamp_page(int page, int64_t total, int per_page, int *pages);
+
+/* ---- Store-owner writes (shop/catalog_admin.c) ----
+ * Each runs in ONE transaction and calls catalog_cache_invalidate() after
+ * the commit. They return CATALOG_OK or a negative catalog_result;
+ * catalog_last_error() then says why in words fit for the store owner. */
+enum catalog_result { CATALOG_OK = 0, CATALOG_ERR_STORE = -1, CATALOG_ERR_NOT_FOUND = -2, CATALOG_ERR_INVALID = -3 };
+enum catalog_review_status { REVIEW_PENDING, REVIEW_APPROVED, REVIEW_REJECTED };
+
+#define CATALOG_REVIEW_TITLE_MAX 120    /* characters */
+#define CATALOG_REVIEW_BODY_MAX 5000
+#define CATALOG_REVIEW_AUTHOR_MAX 80
+#define CATALOG_STOCK_MAX 1000000
+
+const char *catalog_last_error(void);
+bool catalog_review_status_parse(const char *s, enum catalog_review_status *status);
+const char *catalog_review_status_name(enum catalog_review_status status);
+
+/* Set a variant's stock (0..CATALOG_STOCK_MAX). */
+int catalog_set_stock(const char *sku, int64_t n);
+/* Set a product's price; compare_at = -1 removes the "was" price, else it
+ * must be above price. Amounts in minor units. */
+int catalog_set_price(const char *slug, int64_t price, int64_t compare_at);
+/* Add a review (rating 1..5; title, author 1..max characters, body up to
+ * CATALOG_REVIEW_BODY_MAX; valid UTF-8, no control characters but newlines
+ * and tabs in the body). verified_purchase is always false here: only the
+ * order code may set it. An approved review updates the product's rating
+ * aggregate in the same transaction. *id_out (may be NULL) gets the id. */
+int catalog_add_review(const char *slug, int rating, const char *title, const char *body, const char *author,
+                       enum catalog_review_status status, int64_t *id_out);
+/* Change a review's status and recompute its product's rating_avg/count. */
+int catalog_moderate_review(int64_t id, enum catalog_review_status status);
 
 #endif

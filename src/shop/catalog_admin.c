@@ -1,0 +1,142 @@
+/* catalog_admin.c — the store owner's catalogue writes (see catalog.h).
+ *
+ * Validation happens here; each write is one transaction in
+ * db/catalog_repo.c; after it commits, catalog_cache_invalidate() bumps the
+ * catalogue version so no cached page shows the old value. (Kept apart from
+ * catalog.c so that code which only parses filters does not link the
+ * cache.) */
+#include "shop/catalog.h"
+
+#include "cache/page_cache.h"
+#include "core/log.h"
+#include "core/text.h"
+#include "db/catalog_repo.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static __thread char last_error[256];
+
+const char *catalog_last_error(void) { return last_error; }
+
+__attribute__((format(printf, 2, 3))) static int fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+static const char *const status_names[] = {"pending", "approved", "rejected"};
+
+bool catalog_review_status_parse(const char *s, enum catalog_review_status *status)
+{
+    for (int i = 0; s && i < 3; i++)
+        if (!strcmp(s, status_names[i])) { *status = (enum catalog_review_status)i; return true; }
+    return false;
+}
+
+const char *catalog_review_status_name(enum catalog_review_status status)
+{
+    return status >= REVIEW_PENDING && status <= REVIEW_REJECTED ? status_names[status] : "pending";
+}
+
+/* After a successful commit: bump the catalogue version. */
+static int committed(int rc)
+{
+    if (rc != CATALOG_OK) return rc;
+    last_error[0] = '\0';
+    if (catalog_cache_invalidate() < 0)
+        log_warn("catalog: change committed but the page cache could not be invalidated (Redis unreachable)");
+    return CATALOG_OK;
+}
+
+static int store_error(int rc, const char *what, const char *key)
+{
+    if (rc == CATALOG_ERR_NOT_FOUND) return fail(rc, "no %s %s", what, key);
+    return fail(rc, "the catalogue store failed; nothing was changed");
+}
+
+/* Characters in valid UTF-8 (bytes that do not continue a sequence). */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80) n++;
+    return n;
+}
+
+static bool key_ok(const char *s, size_t max)
+{
+    return s && *s && strlen(s) <= max && text_valid_utf8(s, strlen(s));
+}
+
+int catalog_set_stock(const char *sku, int64_t n)
+{
+    if (!key_ok(sku, 64)) return fail(CATALOG_ERR_INVALID, "SKU must be 1 to 64 characters");
+    if (n < 0 || n > CATALOG_STOCK_MAX)
+        return fail(CATALOG_ERR_INVALID, "stock must be a whole number from 0 to %d", CATALOG_STOCK_MAX);
+    int rc = repo_set_stock(sku, n);
+    return rc == CATALOG_OK ? committed(rc) : store_error(rc, "variant with SKU", sku);
+}
+
+int catalog_set_price(const char *slug, int64_t price, int64_t compare_at)
+{
+    if (!key_ok(slug, 120)) return fail(CATALOG_ERR_INVALID, "product slug must be 1 to 120 characters");
+    if (price < 0 || price > CATALOG_PRICE_LIMIT) return fail(CATALOG_ERR_INVALID, "price must be 0 or more (minor units)");
+    if (compare_at != -1 && (compare_at <= price || compare_at > CATALOG_PRICE_LIMIT))
+        return fail(CATALOG_ERR_INVALID, "the compare-at price must be higher than the price");
+    int rc = repo_set_price(slug, price, compare_at);
+    return rc == CATALOG_OK ? committed(rc) : store_error(rc, "product", slug);
+}
+
+/* Text a shopper wrote: valid UTF-8, min..max characters, no control
+ * characters (newlines and tabs allowed where multiline). */
+static bool text_ok(const char *what, const char *s, size_t min, size_t max, bool multiline)
+{
+    if (!s || !text_valid_utf8(s, strlen(s))) {
+        fail(CATALOG_ERR_INVALID, "%s must be valid UTF-8 text", what);
+        return false;
+    }
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p < 0x20 && !(multiline && (*p == '\n' || *p == '\r' || *p == '\t'))) || *p == 0x7f) {
+            fail(CATALOG_ERR_INVALID, "%s must not contain control characters", what);
+            return false;
+        }
+    }
+    const char *t = s;
+    while (*t == ' ' || *t == '\n' || *t == '\r' || *t == '\t') t++;
+    size_t n = utf8_chars(s);
+    if ((min > 0 && !*t) || n < min || n > max) {
+        fail(CATALOG_ERR_INVALID, "%s must be %zu to %zu characters", what, min, max);
+        return false;
+    }
+    return true;
+}
+
+int catalog_add_review(const char *slug, int rating, const char *title, const char *body, const char *author,
+                       enum catalog_review_status status, int64_t *id_out)
+{
+    if (!key_ok(slug, 120)) return fail(CATALOG_ERR_INVALID, "product slug must be 1 to 120 characters");
+    if (rating < 1 || rating > 5) return fail(CATALOG_ERR_INVALID, "rating must be a whole number from 1 to 5");
+    if (!text_ok("title", title, 1, CATALOG_REVIEW_TITLE_MAX, false) ||
+        !text_ok("review text", body, 1, CATALOG_REVIEW_BODY_MAX, true) ||
+        !text_ok("author name", author, 1, CATALOG_REVIEW_AUTHOR_MAX, false))
+        return CATALOG_ERR_INVALID;
+    if (status < REVIEW_PENDING || status > REVIEW_REJECTED) return fail(CATALOG_ERR_INVALID, "unknown review status");
+    /* verified_purchase: false — only the order code may set it (see migrations/0002). */
+    int rc = repo_add_review(slug, rating, title, body, author, catalog_review_status_name(status), false, id_out);
+    return rc == CATALOG_OK ? committed(rc) : store_error(rc, "product", slug);
+}
+
+int catalog_moderate_review(int64_t id, enum catalog_review_status status)
+{
+    if (id <= 0) return fail(CATALOG_ERR_INVALID, "review id must be a positive whole number");
+    if (status < REVIEW_PENDING || status > REVIEW_REJECTED) return fail(CATALOG_ERR_INVALID, "unknown review status");
+    int rc = repo_moderate_review(id, catalog_review_status_name(status));
+    char key[32];
+    snprintf(key, sizeof key, "%lld", (long long)id);
+    return rc == CATALOG_OK ? committed(rc) : store_error(rc, "review", key);
+}
