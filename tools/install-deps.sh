@@ -126,19 +126,30 @@ if [ "${SHOEASE_SKIP_FERRETDB:-0}" != 1 ]; then
     gover=$("$GO" env GOVERSION 2>/dev/null || "$GO" version | awk '{print $3}')
     minor=$(printf '%s' "$gover" | sed -E 's/^go1\.([0-9]+).*/\1/')
     gobuild_env=(env GOFLAGS=-buildvcs=false CGO_ENABLED=0)
-    if [ "${minor:-0}" -ge 21 ] 2>/dev/null; then
+    if [ "${minor:-0}" -ge 21 ] 2>/dev/null && [ "${SHOEASE_FORCE_GO_FALLBACK:-0}" != 1 ]; then
       # Modern Go: let it fetch a newer toolchain if FerretDB's go.mod asks.
       gobuild_env+=(GOTOOLCHAIN=auto)
     else
-      # Go < 1.21 knows nothing of GOTOOLCHAIN: fetch the toolchain module
-      # through the module proxy and use its go binary directly.
-      say "Go $gover is too old for FerretDB; fetching toolchain $FALLBACK_TOOLCHAIN via the module proxy"
-      arch=$("$GO" env GOARCH)
-      tcmod="golang.org/toolchain@v0.0.1-$FALLBACK_TOOLCHAIN.linux-$arch"
-      tcdir=$(cd /tmp && GOFLAGS=-mod=mod "$GO" mod download -json "$tcmod" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-      [ -x "$tcdir/bin/go" ] || { say "could not fetch $tcmod"; exit 1; }
-      GO=$tcdir/bin/go
-      gobuild_env+=(GOTOOLCHAIN=local GOROOT="$tcdir")
+      # Go < 1.21 (Debian 12's golang-go is 1.19) knows nothing of
+      # GOTOOLCHAIN: fetch the toolchain module golang.org/toolchain through
+      # the module proxy, copy it out of the read-only module cache and make
+      # its programs executable (the module zip carries no exec bits).
+      tcroot=${XDG_CACHE_HOME:-$HOME/.cache}/shoease/$FALLBACK_TOOLCHAIN
+      if [ ! -x "$tcroot/bin/go" ]; then
+        say "Go $gover is too old for FerretDB; fetching $FALLBACK_TOOLCHAIN via the Go module proxy"
+        arch=$("$GO" env GOARCH)
+        tcmod="golang.org/toolchain@v0.0.1-$FALLBACK_TOOLCHAIN.linux-$arch"
+        tcdir=$(cd /tmp && GOFLAGS=-mod=mod "$GO" mod download -json "$tcmod" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+        [ -d "$tcdir/bin" ] || { say "could not fetch $tcmod"; exit 1; }
+        rm -rf "$tcroot.tmp"
+        cp -r "$tcdir" "$tcroot.tmp"
+        chmod -R u+w "$tcroot.tmp"
+        chmod +x "$tcroot.tmp"/bin/* "$tcroot.tmp"/pkg/tool/*/*
+        rm -rf "$tcroot"
+        mv "$tcroot.tmp" "$tcroot"
+      fi
+      GO=$tcroot/bin/go
+      gobuild_env+=(GOTOOLCHAIN=local GOROOT="$tcroot")
     fi
     # `go install ...@v1.24.0` builds, but the binary panics at start: the
     # module zip lacks build/version/version.txt (FerretDB's release tooling

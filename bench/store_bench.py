@@ -1,0 +1,589 @@
+#!/usr/bin/python3
+"""store_bench.py — ShoEase's repeatable page benchmark (bench/run.sh, `make bench`).
+
+One run measures, with wrk, on this machine:
+
+  static   nginx serving a file whose bytes equal the category page's HTML
+           (over plain HTTP and over HTTPS: the baselines)
+  pages    the category page and a product page, each
+             hit  — the same URL again and again (page cache hit)
+             miss — a unique query parameter on every request (bench/wrk/miss.lua),
+                    so every request renders the page (cache miss)
+           once straight to the app (APP_PORT, plain HTTP) and once through
+           nginx over HTTPS (TLS + proxy to the app's unix socket)
+
+and prints a table (req/s, spread, p99, ratio to the static file) and the
+issue's targets with PASS/MISS:
+  cache hit,  app direct  >= 0.80 x static
+  cache miss, app direct  >= 0.05 x static
+Missing a target is reported, never an error: exit 0 whenever it measured.
+Exit 2: could not measure (stack would not start, test stack busy, ...).
+
+The test stack (tools/stack.py, profile test) is used if it is up; otherwise
+this starts it (`stack.py up --profile test --app build/shoease`), seeds it and
+stops it again at the end (--keep-up to leave it running).
+
+nginx: the stack's nginx limits every client IP to 20 requests/s, so wrk
+against it would measure 429 answers. This runs a private nginx instead, on
+its own ports, with the stack's own generated config (var/test/nginx/nginx.conf)
+minus the limit_req lines, plus a plain-HTTP listen, and with /static/ pointed
+at a temp dir holding the copy of the page. It proxies to the same app socket.
+
+Only 127.0.0.1 is used; every wrk run is bounded by -d. Standard library only.
+"""
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+PYTHON = "/usr/bin/python3"
+STACK = [PYTHON, str(REPO / "tools" / "stack.py")]
+STATE = REPO / "var" / "test" / "stack.json"
+MISS_LUA = HERE / "wrk" / "miss.lua"
+TARGET_HIT, TARGET_MISS = 0.80, 0.05
+
+
+def say(msg=""):
+    print(msg, flush=True)
+
+
+def env_default(name, default):
+    return os.environ.get(name) or default
+
+
+# ------------------------------------------------------------------ http
+
+def fetch(port, path, tls=False, headers=None, timeout=15):
+    """GET http(s)://127.0.0.1:port/path → (status, {lower-case header: value}, body)."""
+    if tls:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE   # the stack's self-signed localhost cert
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=ctx)
+    else:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path, headers=headers or {})
+        r = conn.getresponse()
+        body = r.read()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, body
+    finally:
+        conn.close()
+
+
+def try_fetch(port, path, **kw):
+    try:
+        return fetch(port, path, **kw)
+    except (OSError, http.client.HTTPException) as e:
+        return None, {}, str(e).encode()
+
+
+def port_free(port):
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def wait_port(port, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            s.settimeout(0.5)
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        time.sleep(0.1)
+    return False
+
+
+# ------------------------------------------------------------------ the stack
+
+def read_state():
+    try:
+        return json.loads(STATE.read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def stack_busy():
+    """pids of `stack.py exec|run --profile test` (e.g. someone's make test):
+    benchmarking then would disturb their tests and they would skew ours."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit() or int(d.name) == os.getpid():
+            continue
+        try:
+            argv = (d / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        argv = [a.decode(errors="replace") for a in argv]
+        if any(a.endswith("tools/stack.py") for a in argv) and ("exec" in argv or "run" in argv) \
+                and "test" in argv:
+            out.append(int(d.name))
+    return out
+
+
+def stack_up_and_healthy(state):
+    if state.get("status") != "up":
+        return False
+    port = state.get("ports", {}).get("APP_PORT")
+    return bool(port) and try_fetch(port, "/healthz")[0] == 200
+
+
+def stack_env(app):
+    r = subprocess.run(STACK + ["env", "--profile", "test", "--app", app], cwd=REPO,
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit("bench: `stack.py env` failed:\n" + r.stderr)
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TZ") if k in os.environ}
+    for line in r.stdout.splitlines():
+        parts = shlex.split(line)
+        if len(parts) == 2 and parts[0] == "export" and "=" in parts[1]:
+            k, v = parts[1].split("=", 1)
+            env[k] = v
+    return env
+
+
+# ------------------------------------------------------------------ pages
+
+def discover(app_port):
+    """(category path, product path, notes). Falls back to / and /healthz."""
+    notes = []
+    category = product = None
+    st, _, body = try_fetch(app_port, "/api/v1/categories")
+    if st == 200:
+        try:
+            cats = json.loads(body).get("categories") or []
+            flat = []
+            stack = list(cats)
+            while stack:
+                c = stack.pop(0)
+                flat.append(c)
+                stack.extend(c.get("children") or [])
+            pick = next((c for c in flat if c.get("slug") == "men"), flat[0] if flat else None)
+            if pick:
+                category = pick.get("url") or "/category/%s" % pick["slug"]
+        except (ValueError, KeyError, AttributeError, TypeError) as e:
+            notes.append("could not read /api/v1/categories: %s" % e)
+    else:
+        notes.append("/api/v1/categories answered %s" % st)
+    st, _, body = try_fetch(app_port, "/api/v1/products?per_page=1")
+    if st == 200:
+        try:
+            items = json.loads(body).get("products") or []
+            if items:
+                product = items[0].get("url") or "/products/%s" % items[0]["slug"]
+        except (ValueError, KeyError, AttributeError, TypeError) as e:
+            notes.append("could not read /api/v1/products: %s" % e)
+    else:
+        notes.append("/api/v1/products?per_page=1 answered %s" % st)
+
+    def html_ok(path):
+        s, h, _ = try_fetch(app_port, path)
+        return s == 200 and h.get("content-type", "").startswith("text/html")
+
+    placeholder = {}
+    for kind, path in (("category", category), ("product", product)):
+        if path and html_ok(path):
+            continue
+        if path:
+            notes.append("%s page %s does not answer 200 text/html" % (kind, path))
+        fallback = "/" if kind == "category" and html_ok("/") else "/healthz"
+        notes.append("%s page missing: measuring %s instead (placeholder)" % (kind, fallback))
+        placeholder[kind] = True
+        if kind == "category":
+            category = fallback
+        else:
+            product = fallback
+    return category, product, placeholder, notes
+
+
+def miss_param(app_port, path, nonce):
+    """A query parameter the app ignores (same status and about the same body),
+    or None. Also returns what X-Cache says for hit and miss probes."""
+    base_st, base_h, base_body = try_fetch(app_port, path)
+    try_fetch(app_port, path)
+    _, hit_h, _ = try_fetch(app_port, path)
+    sep = "&" if "?" in path else "?"
+    for name in ("_bench", "v"):
+        st, h, body = try_fetch(app_port, "%s%s%s=%sprobe" % (path, sep, name, nonce))
+        same_size = abs(len(body) - len(base_body)) <= max(256, len(base_body) // 20)
+        if st == base_st and same_size:
+            return name, hit_h.get("x-cache"), h.get("x-cache")
+    return None, hit_h.get("x-cache"), None
+
+
+# ------------------------------------------------------------------ private nginx
+
+def private_nginx_conf(state, tmp, https_port, http_port, redirect_port):
+    src = Path(state["var"]) / "nginx" / "nginx.conf"
+    text = src.read_text()
+    var, log_dir = state["var"], state["paths"]["log_dir"]
+    ports = state["ports"]
+    text = text.replace(var + "/nginx", str(tmp / "nginx"))
+    text = text.replace(log_dir, str(tmp / "log"))
+    # the copy of the page is the only file under /static/ this nginx serves
+    text = re.sub(r"(location /static/ \{\s*alias )[^;]+;", r"\g<1>%s/;" % (tmp / "static"), text)
+    text = re.sub(r"^\s*limit_req\s+zone=.*$\n", "", text, flags=re.M)
+    text = text.replace("listen 127.0.0.1:%d;" % ports["HTTP_PORT"], "listen 127.0.0.1:%d;" % redirect_port)
+    new, n = re.subn(r"listen 127\.0\.0\.1:%d ssl( http2)?;" % ports["HTTPS_PORT"],
+                     lambda m: "listen 127.0.0.1:%d ssl%s;\n        listen 127.0.0.1:%d;" % (
+                         https_port, m.group(1) or "", http_port), text)
+    if n != 1:
+        raise SystemExit("bench: cannot find the HTTPS listen line in %s" % src)
+    text = "# bench/store_bench.py: private copy of %s without rate limits\n" % src + new
+    for sub in ("nginx/tmp/body", "nginx/tmp/proxy", "nginx/tmp/fastcgi", "nginx/tmp/uwsgi",
+                "nginx/tmp/scgi", "log", "static/bench"):
+        (tmp / sub).mkdir(parents=True, exist_ok=True)
+    conf = tmp / "nginx" / "nginx.conf"
+    conf.write_text(text)
+    return conf
+
+
+# ------------------------------------------------------------------ wrk
+
+UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def to_ms(v):
+    m = re.match(r"([\d.]+)(us|ms|s|m)$", v or "")
+    return float(m.group(1)) * UNIT_MS[m.group(2)] if m else float("nan")
+
+
+def wrk(args, url, duration, lua=None, lua_args=()):
+    argv = ["wrk", "-t%d" % args.threads, "-c%d" % args.conns, "-d%s" % duration, "--timeout", "5s",
+            "--latency"]
+    if lua:
+        argv += ["-s", str(lua)]
+    argv.append(url)
+    if lua_args:
+        argv += ["--"] + list(lua_args)
+    secs = float(re.sub(r"[a-z]+$", "", duration)) * {"s": 1, "m": 60}.get(duration[-1], 1)
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=secs + 30)
+        out = r.stdout + r.stderr
+    except subprocess.TimeoutExpired:
+        out = "wrk did not finish in time"
+    res = dict(rps=0.0, p99=float("nan"), requests=0, errors=0, raw=out)
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if m:
+        res["rps"] = float(m.group(1))
+    m = re.search(r"^\s+99%\s+(\S+)", out, re.M)
+    if m:
+        res["p99"] = to_ms(m.group(1))
+    m = re.search(r"(\d+) requests in", out)
+    if m:
+        res["requests"] = int(m.group(1))
+    m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    if m:
+        res["errors"] += int(m.group(1))
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if m:
+        res["errors"] += sum(int(x) for x in m.groups())
+    return res
+
+
+def busy_pct():
+    """How busy the CPUs are over 1 s while this sends nothing (= other work)."""
+    def snap():
+        v = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+        idle = v[3] + v[4]
+        return sum(v[:8]) - idle, idle
+    b0, i0 = snap()
+    time.sleep(1)
+    b1, i1 = snap()
+    d = (b1 - b0) + (i1 - i0)
+    return 100.0 * (b1 - b0) / d if d else 0.0
+
+
+def wait_quiet(pct, max_wait):
+    """Wait (at most max_wait s) until other work uses at most pct % of the
+    CPUs; return the last value seen (reported with the result)."""
+    deadline = time.monotonic() + max_wait
+    while True:
+        b = busy_pct()
+        if b <= pct or time.monotonic() >= deadline:
+            return b
+        time.sleep(2)
+
+
+# ------------------------------------------------------------------ main
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--app", default=env_default("APP", "build/shoease"))
+    ap.add_argument("--duration", default=env_default("DURATION", "5s"), help="each measured wrk run")
+    ap.add_argument("--warmup", default=env_default("WARMUP", "2s"))
+    ap.add_argument("--runs", type=int, default=int(env_default("RUNS", "3")), help="measured runs per scenario")
+    ap.add_argument("--conns", type=int, default=int(env_default("CONNS", "64")))
+    ap.add_argument("--threads", type=int, default=int(env_default("WRK_THREADS", "2")))
+    ap.add_argument("--https-port", type=int, default=int(env_default("BENCH_HTTPS_PORT", "39443")))
+    ap.add_argument("--http-port", type=int, default=int(env_default("BENCH_HTTP_PORT", "39480")))
+    ap.add_argument("--quiet-pct", type=float, default=float(env_default("QUIET_PCT", "15")),
+                    help="before each measured run wait until other work uses at most this %% of the CPUs")
+    ap.add_argument("--quiet-wait", type=float, default=float(env_default("QUIET_WAIT", "60")),
+                    help="... but at most this many seconds")
+    ap.add_argument("--keep-up", action="store_true", help="leave a stack this started running")
+    ap.add_argument("--no-start", action="store_true", help="never start the stack; measure only if it is up")
+    ap.add_argument("--force", action="store_true", help="measure even while `stack.py exec/run` uses the test stack")
+    ap.add_argument("--keep-tmp", action="store_true")
+    args = ap.parse_args()
+    for tool in ("wrk", "/usr/sbin/nginx"):
+        if not shutil.which(tool):
+            say("bench: %s is missing (apt-get install %s)" % (tool, Path(tool).name))
+            return 2
+
+    started = False
+    tmp = Path(tempfile.mkdtemp(prefix="shoease-bench."))
+    os.chmod(tmp, 0o755)
+    nginx = None
+    nonce_prefix = "%x" % (time.time_ns() // 1000)
+    redis_port = None
+
+    def stop_all(*_):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, stop_all)
+
+    try:
+        # ---------------------------------------------------------- the stack
+        busy = stack_busy()
+        if busy and not args.force:
+            say("bench: the test stack is in use by `stack.py exec/run` (pid %s, e.g. someone's make test);"
+                " not benchmarking against it. Try again when it is done (or --force)." %
+                ", ".join(map(str, busy)))
+            return 2
+        state = read_state()
+        if stack_up_and_healthy(state):
+            say("== using the running test stack (app %s); it stays up" % state.get("app"))
+        elif args.no_start:
+            say("bench: the test stack is not up (--no-start)")
+            return 2
+        else:
+            say("== starting the test stack: stack.py up --profile test --app %s" % args.app)
+            r = subprocess.run(STACK + ["up", "--profile", "test", "--app", args.app], cwd=REPO)
+            if r.returncode != 0:
+                say("bench: the test stack did not start")
+                subprocess.run(STACK + ["down", "--profile", "test"], cwd=REPO)
+                return 2
+            started = True
+            state = read_state()
+        app_bin = state.get("app", "?")
+        want = (REPO / args.app).resolve()
+        if Path(app_bin).resolve() != want:
+            say("bench: the running test stack serves %s, not %s; not measuring a different binary."
+                " Stop it (stack.py down --profile test) or pass --app %s." % (app_bin, want, app_bin))
+            return 2
+        app_port = state["ports"]["APP_PORT"]
+        redis_port = state["ports"].get("REDIS_PORT")
+
+        say("== shoease seed (test env)")
+        r = subprocess.run([app_bin, "seed"], cwd=REPO, env=stack_env(app_bin), capture_output=True, text=True)
+        for line in (r.stdout + r.stderr).strip().splitlines()[-5:]:
+            say("   " + line)
+        if r.returncode != 0:
+            say("   WARNING: seed exited %d; measuring whatever the database has" % r.returncode)
+
+        # ---------------------------------------------------------- pages
+        category, product, placeholder, notes = discover(app_port)
+        for n in notes:
+            say("   note: " + n)
+        st, hdrs, page = fetch(app_port, category)
+        (tmp / "static" / "bench").mkdir(parents=True, exist_ok=True)
+        (tmp / "static" / "bench" / "page.html").write_bytes(page)
+        static_path = "/static/bench/page.html"
+        say("== pages: category %s (%d bytes%s), product %s%s" % (
+            category, len(page), ", placeholder" if placeholder.get("category") else "", product,
+            " (placeholder)" if placeholder.get("product") else ""))
+
+        scenarios = []   # (name, group, port, tls, path, miss param)
+        pages = [("category", category)]
+        if product != category:
+            pages.append(("product", product))
+        else:
+            say("   product page = category page: measured once")
+        params = {}
+        for kind, path in pages:
+            name, hit_xc, miss_xc = miss_param(app_port, path, nonce_prefix)
+            params[kind] = name
+            say("   %s %s: X-Cache on a repeat = %s; unique parameter %s%s" % (
+                kind, path, hit_xc or "(no header)",
+                ("'%s' is harmless" % name) if name else "NOT harmless: miss scenario skipped",
+                (", X-Cache = %s" % miss_xc) if name else ""))
+            if hit_xc is None:
+                say("   note: %s sends no X-Cache header: it is not served through the page cache yet,"
+                    " so 'hit' and 'miss' measure the same thing" % path)
+
+        # ---------------------------------------------------------- private nginx
+        redirect_port = args.https_port + 1
+        for p in (args.https_port, args.http_port, redirect_port):
+            if not port_free(p):
+                say("bench: port %d is in use on 127.0.0.1 (set BENCH_HTTPS_PORT/BENCH_HTTP_PORT)" % p)
+                return 2
+        conf = private_nginx_conf(state, tmp, args.https_port, args.http_port, redirect_port)
+        nginx_argv = ["/usr/sbin/nginx", "-p", str(tmp / "nginx"), "-c", str(conf), "-e", str(tmp / "log" / "error.log")]
+        r = subprocess.run(nginx_argv + ["-t", "-q"], capture_output=True, text=True)
+        if r.returncode != 0:
+            say("bench: private nginx config does not pass nginx -t:\n" + r.stderr)
+            return 2
+        nginx = subprocess.Popen(nginx_argv, stdout=subprocess.DEVNULL, stderr=open(tmp / "log" / "stderr.log", "w"),
+                                 start_new_session=True)
+        if not (wait_port(args.https_port) and wait_port(args.http_port)):
+            say("bench: private nginx did not start:\n" + (tmp / "log" / "stderr.log").read_text())
+            return 2
+        for tls, port in ((False, args.http_port), (True, args.https_port)):
+            s, _, b = fetch(port, static_path, tls=tls)
+            if s != 200 or b != page:
+                say("bench: nginx static copy is wrong (status %s, %d bytes)" % (s, len(b)))
+                return 2
+        s, _, _ = fetch(args.https_port, category, tls=True)
+        if s != 200:
+            say("bench: %s through the private nginx answered %s" % (category, s))
+            return 2
+
+        scenarios.append(("static file, nginx http", "static-http", args.http_port, False, static_path, None, "static"))
+        scenarios.append(("static file, nginx https", "static-https", args.https_port, True, static_path, None, "static"))
+        for kind, path in pages:
+            for via, port, tls in (("app direct", app_port, False), ("nginx https", args.https_port, True)):
+                scenarios.append(("%s hit, %s" % (kind, via), "static-https" if tls else "static-http",
+                                  port, tls, path, None, kind))
+                if params[kind]:
+                    scenarios.append(("%s miss, %s" % (kind, via), "static-https" if tls else "static-http",
+                                      port, tls, path, params[kind], kind))
+
+        # ---------------------------------------------------------- measure
+        def url(port, tls, path):
+            return "%s://127.0.0.1:%d%s" % ("https" if tls else "http", port, path)
+
+        def run(sc, duration, tag):
+            name, _, port, tls, path, param, _ = sc
+            if param:
+                return wrk(args, url(port, tls, path), duration, MISS_LUA, ("%s%s" % (nonce_prefix, tag), param))
+            return wrk(args, url(port, tls, path), duration)
+
+        say("== load before measuring: %s (1/5/15 min), %d cores" % (
+            " ".join(open("/proc/loadavg").read().split()[:3]), os.cpu_count()))
+        say("== warm-up (%s each)" % args.warmup)
+        for i, sc in enumerate(scenarios):
+            run(sc, args.warmup, "w%d" % i)
+        results = {sc[0]: [] for sc in scenarios}
+        busy_before = []
+        for rnd in range(1, args.runs + 1):
+            say("== round %d/%d (load avg %s)" % (rnd, args.runs, open("/proc/loadavg").read().split()[0]))
+            for i, sc in enumerate(scenarios):
+                b = wait_quiet(args.quiet_pct, args.quiet_wait)
+                busy_before.append(b)
+                res = run(sc, args.duration, "r%d-%d" % (rnd, i))
+                res["busy"] = b
+                results[sc[0]].append(res)
+                say("   %-30s %9.0f req/s  p99 %8.2f ms  (other work before: %.0f%%)%s" % (
+                    sc[0], res["rps"], res["p99"], b,
+                    "  (%d errors/non-2xx of %d)" % (res["errors"], res["requests"]) if res["errors"] else ""))
+                if res["rps"] == 0:
+                    say("      wrk: " + res["raw"].strip().replace("\n", "\n      "))
+
+        # ---------------------------------------------------------- report
+        def summary(name):
+            rs = results[name]
+            rps = [r["rps"] for r in rs]
+            p99 = [r["p99"] for r in rs]
+            errs = sum(r["errors"] for r in rs)
+            reqs = sum(r["requests"] for r in rs)
+            return statistics.median(rps), min(rps), max(rps), statistics.median(p99), errs, reqs
+
+        base = {"static-http": summary("static file, nginx http")[0],
+                "static-https": summary("static file, nginx https")[0]}
+        say()
+        say("== results (%s; %d run(s) x %s per scenario; wrk -t%d -c%d; CPU busy with other work in the 1 s"
+            " before each run: median %.0f%%, max %.0f%%)" % (
+                time.strftime("%Y-%m-%d %H:%M"), args.runs, args.duration, args.threads, args.conns,
+                statistics.median(busy_before), max(busy_before)))
+        say("   app %s; ratio = req/s / static file over the same transport (http rows: %.0f, https rows: %.0f req/s)" % (
+            app_bin, base["static-http"], base["static-https"]))
+        say()
+        say("| %-28s | %-34s | %9s | %15s | %8s | %8s |" % ("scenario", "URL", "req/s", "min-max", "p99 ms", "x static"))
+        say("|%s|%s|%s|%s|%s|%s|" % ("-" * 30, "-" * 36, "-" * 10 + ":", "-" * 16 + ":", "-" * 9 + ":", "-" * 9 + ":"))
+        ratio = {}
+        for name, group, port, tls, path, param, kind in scenarios:
+            med, lo, hi, p99, errs, reqs = summary(name)
+            ratio[name] = med / base[group] if base[group] else 0.0
+            shown = path + ("?%s=<unique>" % param if param else "")
+            say("| %-28s | %-34s | %9.0f | %15s | %8.2f | %8.2f |" % (
+                name, shown[:34], med, "%.0f-%.0f" % (lo, hi), p99, ratio[name]))
+            if errs:
+                say("    ^ %d of %d responses were errors or non-2xx: this row does not measure the page"
+                    % (errs, reqs))
+        say()
+        say("== targets (the issue's): cache hit, app direct >= %.2f x static; cache miss, app direct >= %.2f x static"
+            % (TARGET_HIT, TARGET_MISS))
+        for kind, _ in pages:
+            for what, target in (("hit", TARGET_HIT), ("miss", TARGET_MISS)):
+                name = "%s %s, app direct" % (kind, what)
+                if name not in results:
+                    say("   %-28s  n/a (no harmless query parameter: not measured)" % name)
+                    continue
+                errs = summary(name)[4]
+                ok = ratio[name] >= target and not errs
+                note = ""
+                if placeholder.get(kind):
+                    note = "  [placeholder %s: the real page is not built yet]" % dict(pages)[kind]
+                if errs:
+                    note += "  [errors in the run]"
+                say("   %-4s %-28s %.2f x static (target >= %.2f)%s" % (
+                    "PASS" if ok else "MISS", name, ratio[name], target, note))
+        say()
+        return 0
+    except KeyboardInterrupt:
+        say("bench: interrupted")
+        return 130
+    finally:
+        if nginx:
+            with contextlib.suppress(ProcessLookupError):
+                nginx.send_signal(signal.SIGQUIT)
+            try:
+                nginx.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(nginx.pid, signal.SIGKILL)
+                nginx.wait()
+        if redis_port and shutil.which("redis-cli"):
+            # the miss runs left one page-cache entry per request (TTL 1 h)
+            cli = ["redis-cli", "-h", "127.0.0.1", "-p", str(redis_port)]
+            with contextlib.suppress(Exception):
+                keys = subprocess.run(cli + ["--scan", "--pattern", "page:*=%s*" % nonce_prefix],
+                                      capture_output=True, text=True, timeout=60).stdout.split()
+                for i in range(0, len(keys), 5000):
+                    subprocess.run(cli + ["unlink"] + keys[i:i + 5000], capture_output=True, timeout=60)
+                if keys:
+                    say("   deleted %d page-cache entries made by the miss runs" % len(keys))
+        if started and not args.keep_up:
+            say("== stopping the test stack this started")
+            subprocess.run(STACK + ["down", "--profile", "test"], cwd=REPO)
+        elif started:
+            say("== the test stack stays up (--keep-up): stack.py down --profile test")
+        if args.keep_tmp:
+            say("kept " + str(tmp))
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

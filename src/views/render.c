@@ -1,0 +1,118 @@
+/* render.c — the worker's template set and the one way pages are
+ * rendered: page template + layout context (site, category nav, header
+ * search text). */
+#include "views/views.h"
+
+#include "core/config.h"
+#include "core/log.h"
+#include "template/mustache.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static mst_env *env;
+
+/* Pages the handlers render: each must exist, or the worker does not start. */
+static const char *const required[] = {"layout", "home", "category", "product", "search", "error", NULL};
+
+int views_init(void)
+{
+    const char *dir = cfg.template_dir ? cfg.template_dir : "templates";
+    for (const char *const *name = required; *name; name++) {
+        char path[4096];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s.mustache", dir, *name);
+        if (stat(path, &st) != 0) {
+            log_error("templates: %s is missing (TEMPLATE_DIR=%s)", path, dir);
+            return -1;
+        }
+    }
+    env = mst_env_new_dir(dir);
+    if (!env) {
+        log_error("templates: out of memory");
+        return -1;
+    }
+    char err[512];
+    if (mst_env_preload(env, err, sizeof err) != 0) {
+        log_error("templates in %s: %s (the worker does not start)", dir, err);
+        mst_env_free(env);
+        env = NULL;
+        return -1;
+    }
+    http_set_error_renderer(view_render_error);
+    return 0;
+}
+
+void views_exit(void)
+{
+    http_set_error_renderer(NULL);
+    mst_env_free(env);
+    env = NULL;
+}
+
+/* Does `slug` name this category or one below it? */
+static bool tree_contains(json_t *cat, const char *slug)
+{
+    const char *s = json_string_value(json_object_get(cat, "slug"));
+    if (s && strcmp(s, slug) == 0) return true;
+    size_t i;
+    json_t *child;
+    json_array_foreach(json_object_get(cat, "children"), i, child)
+        if (tree_contains(child, slug)) return true;
+    return false;
+}
+
+/* The header's category links, the current one marked. */
+static void mark_current(json_t *nav, const char *current)
+{
+    size_t i;
+    json_t *cat;
+    json_array_foreach(nav, i, cat)
+        json_object_set_new(cat, "current", json_boolean(current && tree_contains(cat, current)));
+}
+
+static void add_site(json_t *ctx)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    json_object_set_new(ctx, "site", json_pack("{s:s,s:s,s:i}", "name", cfg.site_name ? cfg.site_name : "ShoEase",
+                                               "currency", cfg.currency ? cfg.currency : "GBP", "year",
+                                               tm.tm_year + 1900));
+}
+
+static int render(http_request *req, const char *name, json_t *ctx, buf *out)
+{
+    if (!env) {
+        log_error("request %s: templates are not loaded (views_init not run)", req->id);
+        return -1;
+    }
+    char err[512];
+    if (mst_render(env, name, ctx, out, err, sizeof err) != 0) {
+        log_error("request %s: template %s: %s", req->id, name, err);
+        return -1;
+    }
+    return 0;
+}
+
+int view_render(http_request *req, const char *name, json_t *ctx, buf *out)
+{
+    json_t *nav = catalog_category_tree();
+    if (!nav) {
+        /* no half-built page: it would be cached */
+        log_error("request %s: the category tree is unavailable", req->id);
+        return -1;
+    }
+    return view_render_nav(req, name, ctx, nav, out);
+}
+
+int view_render_nav(http_request *req, const char *name, json_t *ctx, json_t *nav, buf *out)
+{
+    add_site(ctx);
+    if (!nav) nav = json_array();
+    mark_current(nav, json_string_value(json_object_get(ctx, "nav_current")));
+    json_object_set_new(ctx, "nav", nav);
+    return render(req, name, ctx, out);
+}

@@ -1,0 +1,43 @@
+/* search.c — GET /search?q=: full-text results with the listing's
+ * filters, or (no query, no results) a page that still helps: tips, a
+ * search box and the popular categories. */
+#include "views/views.h"
+
+#include "web/cached.h"
+
+void views_search(http_request *req, http_response *res)
+{
+    catalog_filter filter;
+    char err[256];
+    if (catalog_filter_parse(&filter, req->pool, view_query_get, req, err, sizeof err) != 0) {
+        res_error(req, res, 400, err);
+        return;
+    }
+    cached_page page;
+    const char *key = cached_key(req, "html");
+    if (cached_try(req, res, key, &page)) return;
+
+    json_t *ctx;
+    if (filter.q && *filter.q) {
+        ctx = catalog_list(&filter);
+        if (!ctx) {
+            cached_page_free(&page);
+            res_error(req, res, 500, "catalog_list (search) failed");
+            return;
+        }
+        view_listing_decorate(req, ctx, &filter, "/search");
+        json_object_set_new(ctx, "search_q", json_string(filter.q));
+        json_object_set_new(ctx, "page_title", json_string(arena_printf(req->pool, "Search: %s", filter.q)));
+    } else {
+        ctx = json_pack("{s:s,s:b}", "page_title", "Search", "has_products", 0);
+    }
+
+    int rc = view_render(req, "search", ctx, &page.body);
+    json_decref(ctx);
+    if (rc != 0) {
+        cached_page_free(&page);
+        res_error(req, res, 500, "rendering the search page failed");
+        return;
+    }
+    cached_finish(req, res, key, &page, "text/html; charset=utf-8", 200);
+}

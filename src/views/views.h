@@ -1,0 +1,82 @@
+/* views.h — the storefront's HTML pages (Mustache templates under
+ * cfg.template_dir) and the helpers they share.
+ *
+ * Pages:   GET /                  views_home
+ *          GET /shoes             views_all_shoes      (every product)
+ *          GET /category/{slug}   views_category
+ *          GET /products/{slug}   views_product
+ *          GET /search?q=         views_search
+ * Each catalogue page goes through the page cache (web/cached.h), so a page
+ * must hold nothing that differs between visitors (no session, no request id).
+ *
+ * Per worker: views_init() loads and compiles every template (a syntax
+ * error fails the worker start) and installs the themed error renderer. */
+#ifndef SHOEASE_VIEWS_H
+#define SHOEASE_VIEWS_H
+
+#include "http/http.h"
+#include "shop/catalog.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+
+/* ---- set-up (render.c) ---- */
+int views_init(void);
+void views_exit(void);
+
+/* ---- handlers ---- */
+void views_home(http_request *req, http_response *res);
+void views_all_shoes(http_request *req, http_response *res);
+void views_category(http_request *req, http_response *res);
+void views_product(http_request *req, http_response *res);
+void views_search(http_request *req, http_response *res);
+
+/* ---- render.c ---- */
+/* Render page template `name` with ctx, adding the layout's keys (site,
+ * category nav, header search text) to ctx first. Appends to out. Returns 0,
+ * or -1 with the reason logged (the caller answers 500). */
+int view_render(http_request *req, const char *name, json_t *ctx, buf *out);
+/* The same with a category tree the caller already has (stolen; NULL: no
+ * category links). */
+int view_render_nav(http_request *req, const char *name, json_t *ctx, json_t *nav, buf *out);
+
+/* ---- errors.c ---- */
+/* The themed error page (installed with http_set_error_renderer). */
+int view_render_error(http_request *req, int status, const char *title, const char *message, buf *out);
+
+/* ---- query.c: the query string as the views need it ---- */
+/* catalog_param_fn over the request's query string: repeated keys
+ * (size=uk-8&size=uk-9, as a form of checkboxes sends them) are joined
+ * with commas; empty values count as absent (an empty price box). */
+const char *view_query_get(void *req, const char *name);
+/* The current path with its query string rebuilt: every catalogue
+ * parameter (catalog.h; not "page", not empty ones), minus
+ * `drop_name`=`drop_value` (drop_value NULL: every value of drop_name;
+ * drop_name NULL: nothing), then `set_name`=`set_value` when set_name is
+ * not NULL. Allocated in the request arena. */
+const char *view_url(http_request *req, const char *drop_name, const char *drop_value, const char *set_name,
+                     const char *set_value);
+/* path plus only the listed parameters (NULL-terminated names) kept. */
+const char *view_url_keep(http_request *req, const char *const *keep);
+/* path plus every parameter but "page" and the listed ones. */
+const char *view_url_without(http_request *req, const char *const *names);
+
+/* ---- listing.c: shared by category, all shoes and search ---- */
+/* Decorate a catalog_list() result in place for the templates: pagination
+ * links, active-filter chips with remove links, a clear-filters link,
+ * facet flags, the result count label, price placeholders. `form_action`
+ * is the path the filter form submits to. */
+void view_listing_decorate(http_request *req, json_t *listing, const catalog_filter *f, const char *form_action);
+/* Add the flags templates need to each product card ("rated",
+ * "has_colours"); safe on NULL. */
+void view_cards_decorate(json_t *cards);
+/* true when v is a non-empty array (Mustache cannot test that). */
+bool view_nonempty(json_t *v);
+
+/* ---- breadcrumbs.c ---- */
+/* Home › … › this page: the catalogue's trail ([{name,url}], may be NULL)
+ * with Home first and {name, path} last unless the trail already ends at
+ * path; each crumb gets "last" (the current page, not a link). New reference. */
+json_t *view_breadcrumbs(json_t *given, const char *name, const char *path);
+
+#endif

@@ -1,0 +1,92 @@
+/* site.js — progressive enhancement only: every page works without it.
+ *  - filters apply as soon as a box is ticked or the sort changes
+ *  - empty fields are left out of the URL (cleaner, shareable links)
+ *  - the filter panel starts open on wide screens
+ *  - the product page says which size is chosen and keeps the size
+ *    choice consistent with the colour
+ *  - gallery thumbnails scroll the image strip instead of jumping */
+(function () {
+  "use strict";
+  var root = document.documentElement;
+  root.classList.add("js");
+
+  function ready(fn) {
+    if (document.readyState !== "loading") fn();
+    else document.addEventListener("DOMContentLoaded", fn);
+  }
+
+  function submit(form) {
+    if (form.requestSubmit) form.requestSubmit();
+    else form.submit();
+  }
+
+  ready(function () {
+    /* ---- listing filters ---- */
+    var filters = document.getElementById("filters");
+    if (filters) {
+      filters.addEventListener("change", function (e) {
+        var t = e.target;
+        if (!t || !t.hasAttribute("data-autosubmit")) return;
+        submit(filters);
+      });
+      filters.addEventListener("submit", function () {
+        var fields = filters.querySelectorAll("input[name], select[name]");
+        for (var i = 0; i < fields.length; i++) {
+          var f = fields[i];
+          if ((f.type === "radio" || f.type === "checkbox") && !f.checked) continue;
+          if (f.value === "") f.disabled = true;
+        }
+        filters.setAttribute("aria-busy", "true");
+      });
+      /* a page restored from the back/forward cache gets its fields back */
+      window.addEventListener("pageshow", function () {
+        var off = filters.querySelectorAll("[disabled]");
+        for (var i = 0; i < off.length; i++) off[i].disabled = false;
+        filters.removeAttribute("aria-busy");
+      });
+      var panel = filters.querySelector("[data-filters-panel]");
+      if (panel && window.matchMedia && window.matchMedia("(min-width: 900px)").matches) panel.open = true;
+    }
+
+    /* ---- product picker ---- */
+    var picker = document.querySelector(".picker");
+    if (picker) {
+      var choice = picker.querySelector("[data-size-choice]");
+      var describe = function () {
+        var chosen = picker.querySelector('input[name="variant_id"]:checked');
+        if (!choice) return;
+        if (!chosen) { choice.textContent = ""; return; }
+        var label = chosen.closest("label");
+        var stock = label && label.querySelector(".size__stock");
+        choice.textContent = "Size " + chosen.getAttribute("data-size-label") + " selected" +
+          (stock ? " · " + stock.textContent : "");
+      };
+      picker.addEventListener("change", function (e) {
+        var t = e.target;
+        if (t.hasAttribute("data-colour-radio")) {
+          /* a size chosen in another colour no longer applies */
+          var sizes = picker.querySelectorAll('input[name="variant_id"]:checked');
+          for (var i = 0; i < sizes.length; i++) {
+            var group = sizes[i].closest("[data-colour]");
+            if (group && group.getAttribute("data-colour") !== t.value) sizes[i].checked = false;
+          }
+        }
+        describe();
+      });
+      describe();
+    }
+
+    /* ---- gallery ---- */
+    var track = document.querySelector(".gallery__track");
+    var thumbs = document.querySelectorAll(".gallery__thumbs a");
+    for (var i = 0; i < thumbs.length; i++) {
+      thumbs[i].addEventListener("click", function (e) {
+        var id = this.getAttribute("href").slice(1);
+        var slide = document.getElementById(id);
+        if (!slide || !track) return;
+        e.preventDefault();
+        track.scrollTo({ left: slide.offsetLeft, behavior: "smooth" });
+      });
+    }
+  });
+})();

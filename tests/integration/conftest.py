@@ -1,0 +1,335 @@
+"""Fixtures for the integration tests: black-box HTTP against a real stack.
+
+The stack is started by `tools/stack.py exec --profile test ... -- pytest ...`
+(make test), which exports SHOEASE_STACK_STATE, the path of
+var/test/stack.json: ports, URLs, paths, the app's environment, service pids.
+Every request goes to 127.0.0.1 / localhost only.
+
+Fixtures:
+  state        the parsed stack.json (re-read with stack.refresh())
+  https_url    https://localhost:<HTTPS_PORT>   (nginx, TLS)
+  http_url     http://localhost:<HTTP_PORT>     (nginx, redirect only)
+  direct_url   http://127.0.0.1:<APP_PORT>      (the app without nginx)
+  session      requests.Session trusting var/tls/localhost.crt
+  direct       requests.Session for direct_url
+  stack        stop/start services, find the serve master and worker pids
+  shoease_cli  run the app binary (test build) with the stack's environment
+  raw          raw_request(): HTTP over a socket, for requests `requests`
+               can't make (oversize headers/bodies, invalid URLs)
+"""
+import json
+import os
+import select
+import signal
+import socket
+import ssl
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+PYTHON = "/usr/bin/python3"
+
+
+def _load_state():
+    path = os.environ.get("SHOEASE_STACK_STATE")
+    if not path:
+        pytest.skip("no stack: run via `make test` or "
+                    "`tools/stack.py exec --profile test --app build-test/shoease -- "
+                    "/usr/bin/python3 -m pytest tests/integration`")
+    with open(path) as f:
+        return json.load(f)
+
+
+# ------------------------------------------------------------------ stack helper
+
+def children_of(pid):
+    """Direct children of pid, from /proc."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                data = f.read()
+        except OSError:
+            continue
+        fields = data[data.rfind(")") + 2:].split()
+        if fields[0] in ("Z", "X"):
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(d))
+    return sorted(out)
+
+
+def pid_alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            data = f.read()
+    except OSError:
+        return False
+    return data[data.rfind(")") + 2:].split()[0] not in ("Z", "X")
+
+
+def proc_start_time(pid):
+    """When pid started, in CLOCK_BOOTTIME seconds (10 ms resolution)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            data = f.read()
+    except OSError:
+        return None
+    return int(data[data.rfind(")") + 2:].split()[19]) / os.sysconf("SC_CLK_TCK")
+
+
+def boottime():
+    return time.clock_gettime(time.CLOCK_BOOTTIME)
+
+
+def wait_until(pred, timeout, interval=0.05):
+    """Poll pred() until truthy or timeout; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(interval)
+
+
+class Stack:
+    def __init__(self, state):
+        self.state = state
+
+    def refresh(self):
+        with open(os.environ["SHOEASE_STACK_STATE"]) as f:
+            self.state = json.load(f)
+        return self.state
+
+    @property
+    def profile(self):
+        return self.state["profile"]
+
+    def service(self, action, name, timeout=180):
+        r = subprocess.run([PYTHON, self.state["stack_py"], "service", action, name,
+                            "--profile", self.profile],
+                           capture_output=True, text=True, timeout=timeout)
+        self.refresh()
+        if r.returncode != 0:
+            raise RuntimeError("stack.py service %s %s failed:\n%s%s" % (action, name, r.stdout, r.stderr))
+        return r
+
+    def stop(self, name):
+        return self.service("stop", name)
+
+    def start(self, name):
+        return self.service("start", name)
+
+    def restart(self, name):
+        return self.service("restart", name)
+
+    def master_pid(self):
+        """pid of `shoease serve` (the master)."""
+        return self.refresh()["services"]["app"]["pid"]
+
+    def worker_pids(self):
+        return children_of(self.master_pid())
+
+    def wait_workers(self, n, timeout=10):
+        return wait_until(lambda: len(self.worker_pids()) >= n, timeout)
+
+    def log_path(self, name):
+        """var/<profile>/log/<name>.log; the app's (stdout/stderr of
+        `shoease serve`) is shoease.log."""
+        if name in ("app", "shoease"):
+            return Path(self.state["paths"]["app_log"])
+        return Path(self.state["paths"]["log_dir"]) / ("%s.log" % name)
+
+    def env_file_values(self):
+        out = {}
+        for line in Path(self.state["paths"]["env_file"]).read_text().splitlines():
+            if "=" in line and not line.lstrip().startswith("#"):
+                k, v = line.split("=", 1)
+                out[k.strip()] = v.strip()
+        return out
+
+
+# ------------------------------------------------------------------ raw HTTP
+
+class RawResponse:
+    def __init__(self, status, reason, headers, body, error=None):
+        self.status, self.reason, self.headers, self.body, self.error = status, reason, headers, body, error
+
+    def header(self, name):
+        return self.headers.get(name.lower())
+
+    def __repr__(self):
+        return "RawResponse(%s %s, error=%r)" % (self.status, self.reason, self.error)
+
+
+def raw_request(url, target, method="GET", headers=None, body=b"", timeout=15, cafile=None):
+    """One HTTP/1.1 request over a fresh connection (Connection: close).
+
+    `target` is sent verbatim (so invalid encodings reach the server). The
+    body is sent in chunks while watching for an early response: a server
+    that answers 413/431 and closes before reading everything must still be
+    heard. Returns RawResponse (status None if no response was received)."""
+    u = urlsplit(url)
+    sock = socket.create_connection((u.hostname, u.port), timeout=timeout)
+    if u.scheme == "https":
+        ctx = ssl.create_default_context(cafile=cafile)
+        sock = ctx.wrap_socket(sock, server_hostname=u.hostname)
+    hdrs = {"Host": "%s:%d" % (u.hostname, u.port), "Connection": "close", "User-Agent": "shoease-tests"}
+    if body:
+        hdrs["Content-Length"] = str(len(body))
+    hdrs.update(headers or {})
+    head = "%s %s HTTP/1.1\r\n" % (method, target)
+    head += "".join("%s: %s\r\n" % kv for kv in hdrs.items()) + "\r\n"
+    data = head.encode("latin-1") + body
+    received = b""
+    error = None
+    sock.setblocking(False)
+    deadline = time.monotonic() + timeout
+    try:
+        sent = 0
+        while sent < len(data) and time.monotonic() < deadline:
+            r, w, _ = select.select([sock], [sock], [], 0.5)
+            if r:
+                # Readable: an early answer (stop sending and read it), or
+                # just TLS housekeeping such as session tickets.
+                try:
+                    chunk = sock.recv(65536)
+                except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+                    chunk = None
+                if chunk is not None:
+                    received += chunk
+                    break
+            if w:
+                try:
+                    sent += sock.send(data[sent:sent + 65536])
+                except (ssl.SSLWantWriteError, ssl.SSLWantReadError, BlockingIOError):
+                    pass
+        while time.monotonic() < deadline:
+            r, _, _ = select.select([sock], [], [], 0.5)
+            if not r and not (isinstance(sock, ssl.SSLSocket) and sock.pending()):
+                continue
+            try:
+                chunk = sock.recv(65536)
+            except (ssl.SSLWantReadError, BlockingIOError):
+                continue
+            if not chunk:
+                break
+            received += chunk
+    except (OSError, ssl.SSLError) as e:
+        error = e
+    finally:
+        sock.close()
+    if not received:
+        return RawResponse(None, None, {}, b"", error or "no response")
+    head, _, rest = received.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    headers = {}
+    for line in lines[1:]:
+        if ":" in line:
+            k, v = line.split(":", 1)
+            headers[k.strip().lower()] = v.strip()
+    status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+    return RawResponse(status, parts[2] if len(parts) > 2 else "", headers, rest, error)
+
+
+# ------------------------------------------------------------------ fixtures
+
+@pytest.fixture(scope="session")
+def state():
+    return _load_state()
+
+
+@pytest.fixture(scope="session")
+def https_url(state):
+    return "https://localhost:%d" % state["ports"]["HTTPS_PORT"]
+
+
+@pytest.fixture(scope="session")
+def http_url(state):
+    return "http://localhost:%d" % state["ports"]["HTTP_PORT"]
+
+
+@pytest.fixture(scope="session")
+def direct_url(state):
+    return "http://127.0.0.1:%d" % state["ports"]["APP_PORT"]
+
+
+@pytest.fixture(scope="session")
+def tls_cert(state):
+    return state["paths"]["tls_cert"]
+
+
+def new_session(verify=True):
+    """A requests.Session that ignores the environment: REQUESTS_CA_BUNDLE
+    would override `verify`, and *_proxy variables must not route loopback
+    traffic anywhere."""
+    s = requests.Session()
+    s.trust_env = False
+    s.verify = verify
+    return s
+
+
+@pytest.fixture
+def session(tls_cert):
+    s = new_session(tls_cert)
+    s.headers["User-Agent"] = "shoease-tests"
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def direct():
+    s = new_session()
+    s.headers["User-Agent"] = "shoease-tests"
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def stack(state):
+    return Stack(state)
+
+
+@pytest.fixture
+def raw(tls_cert):
+    def call(url, target, **kw):
+        kw.setdefault("cafile", tls_cert)
+        return raw_request(url, target, **kw)
+    return call
+
+
+@pytest.fixture(scope="session")
+def shoease_cli(state):
+    """shoease_cli("check", env={"SHOEASE_ENV": "production"}) -> CompletedProcess
+    (text, stdout and stderr captured). The stack's environment is the base;
+    `env` entries override it, and a value of None removes the key."""
+    def run(*args, env=None, timeout=120, cwd=None):
+        e = dict(os.environ)
+        e.update(state["env"])
+        for k, v in (env or {}).items():
+            if v is None:
+                e.pop(k, None)
+            else:
+                e[k] = v
+        return subprocess.run([state["app"]] + [str(a) for a in args], env=e, cwd=str(cwd or REPO),
+                              capture_output=True, text=True, timeout=timeout)
+    return run
+
+
+@pytest.fixture
+def kill(stack):
+    """kill(pid, sig) that ignores an already-gone process."""
+    def k(pid, sig=signal.SIGKILL):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+    return k
