@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-
 static void listing_page(http_request *req, http_response *res, const char *slug)
 {
     catalog_filter filter;

@@ -15,18 +15,51 @@ static const char *str(json_t *o, const char *key)
     return s ? s : "";
 }
 
-/* The images to show: "images", or the card's single "image". */
+/* Is this image of that colour? The demo catalogue names images
+ * "<product>-<colour slug>.svg" and says "... in <Colour>" in the alt. */
+static bool shows_colour(json_t *img, json_t *colour)
+{
+    const char *slug = str(colour, "slug"), *name = str(colour, "name");
+    char tail[96];
+    snprintf(tail, sizeof tail, "-%s.", slug);
+    return (*slug && strstr(str(img, "url"), tail)) || (*name && strcasestr(str(img, "alt"), name));
+}
+
+/* The images to show ("images", or the card's single "image"), the
+ * selected colour's first; each colour option learns the number of its
+ * image (data-image: site.js shows it when that colour is picked). */
 static void gallery(json_t *p)
 {
     json_t *images = json_object_get(p, "images");
     json_t *g = view_nonempty(images) ? json_deep_copy(images) : json_array();
     if (json_array_size(g) == 0 && json_is_object(json_object_get(p, "image")))
         json_array_append_new(g, json_deep_copy(json_object_get(p, "image")));
-    size_t i;
-    json_t *img;
+    size_t i, j;
+    json_t *img, *opt;
+    json_array_foreach(json_object_get(p, "options"), i, opt) {
+        if (!json_is_true(json_object_get(opt, "checked"))) continue;
+        json_array_foreach(g, j, img) {
+            if (j > 0 && shows_colour(img, json_object_get(opt, "colour"))) {
+                json_incref(img);
+                json_array_remove(g, j);
+                json_array_insert_new(g, 0, img);
+                break;
+            }
+        }
+    }
     json_array_foreach(g, i, img) {
         json_object_set_new(img, "number", json_integer((json_int_t)i + 1));
         json_object_set_new(img, "first", json_boolean(i == 0));
+    }
+    json_array_foreach(json_object_get(p, "options"), i, opt) {
+        json_int_t number = 0;
+        json_array_foreach(g, j, img) {
+            if (shows_colour(img, json_object_get(opt, "colour"))) {
+                number = (json_int_t)j + 1;
+                break;
+            }
+        }
+        json_object_set_new(opt, "image_number", json_integer(number));
     }
     json_object_set_new(p, "gallery_count", json_integer((json_int_t)json_array_size(g)));
     json_object_set_new(p, "has_multiple_images", json_boolean(json_array_size(g) > 1));
@@ -56,7 +89,8 @@ static void options(json_t *p)
     json_array_foreach(opts, i, opt) json_object_set_new(opt, "checked", json_boolean((long)i == first_in_stock));
     json_object_set_new(p, "has_options", json_boolean(view_nonempty(opts)));
     json_object_set_new(p, "has_multiple_colours", json_boolean(json_array_size(opts) > 1));
-    json_object_set_new(p, "first_colour", json_string(str(json_object_get(json_array_get(opts, 0), "colour"), "name")));
+    json_t *first = json_object_get(json_array_get(opts, 0), "colour");
+    json_object_set_new(p, "first_colour", json_string(str(first, "name")));
 }
 
 /* The review date for people ("5 March 2026": the catalogue's "date", or
@@ -98,8 +132,8 @@ static const char *gender_label(const char *g)
 
 static void decorate(http_request *req, json_t *p)
 {
+    options(p);   /* first: the gallery leads with the selected colour */
     gallery(p);
-    options(p);
     review_dates(req->pool, p);
 
     json_t *rating = json_object_get(p, "rating");

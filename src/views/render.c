@@ -6,13 +6,90 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "template/mustache.h"
+#include "version.h"
+#include "web/cached.h"
 
+#include <dirent.h>
+#include <stdlib.h>
+
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
 static mst_env *env;
+static char asset_version[17] = "0";   /* hash of the files the layout links */
+
+/* nginx serves /static/ as immutable for a year, so each link carries a
+ * hash of the file contents (?v=...): a changed file is a new URL. */
+static void hash_assets(void)
+{
+    static const char *const files[] = {"css/site.css",    "js/site.js",        "img/logo.svg",
+                                        "img/favicon.svg", "img/hero-shoe.svg", NULL};
+    const char *dir = cfg.static_dir ? cfg.static_dir : "static";
+    crypto_generichash_state st;
+    unsigned char digest[8];
+    crypto_generichash_init(&st, NULL, 0, sizeof digest);
+    for (const char *const *f = files; *f; f++) {
+        char path[4096], chunk[8192];
+        snprintf(path, sizeof path, "%s/%s", dir, *f);
+        FILE *fp = fopen(path, "rb");
+        if (!fp) {
+            log_warn("static: %s is missing", path);
+            continue;
+        }
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) crypto_generichash_update(&st, (unsigned char *)chunk, n);
+        fclose(fp);
+    }
+    crypto_generichash_final(&st, digest, sizeof digest);
+    sodium_bin2hex(asset_version, sizeof asset_version, digest, sizeof digest);
+}
+
+/* Feed every regular file under dir (sorted, recursively) into st. */
+static void hash_tree(crypto_generichash_state *st, const char *dir)
+{
+    struct dirent **names;
+    int n = scandir(dir, &names, NULL, alphasort);
+    for (int i = 0; i < n; i++) {
+        char path[4096];
+        struct stat sb;
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
+        if (names[i]->d_name[0] != '.' && stat(path, &sb) == 0) {
+            crypto_generichash_update(st, (const unsigned char *)path, strlen(path));
+            if (S_ISDIR(sb.st_mode)) {
+                hash_tree(st, path);
+            } else if (S_ISREG(sb.st_mode)) {
+                FILE *fp = fopen(path, "rb");
+                char chunk[8192];
+                size_t got;
+                while (fp && (got = fread(chunk, 1, sizeof chunk, fp)) > 0)
+                    crypto_generichash_update(st, (unsigned char *)chunk, got);
+                if (fp) fclose(fp);
+            }
+        }
+        free(names[i]);
+    }
+    if (n >= 0) free(names);
+}
+
+/* Cached pages must not outlive the templates and assets they were
+ * rendered with: the page cache keys carry a hash of both (and of the
+ * program version), so a deploy starts from fresh entries. */
+static void set_render_epoch(const char *template_dir)
+{
+    crypto_generichash_state st;
+    unsigned char digest[8];
+    char hex[17];
+    crypto_generichash_init(&st, NULL, 0, sizeof digest);
+    crypto_generichash_update(&st, (const unsigned char *)SHOEASE_VERSION, strlen(SHOEASE_VERSION));
+    crypto_generichash_update(&st, (const unsigned char *)asset_version, strlen(asset_version));
+    hash_tree(&st, template_dir);
+    crypto_generichash_final(&st, digest, sizeof digest);
+    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+    cached_set_epoch(hex);
+}
 
 /* Pages the handlers render: each must exist, or the worker does not start. */
 static const char *const required[] = {"layout", "home", "category", "product", "search", "error", NULL};
@@ -41,6 +118,8 @@ int views_init(void)
         env = NULL;
         return -1;
     }
+    hash_assets();
+    set_render_epoch(dir);
     http_set_error_renderer(view_render_error);
     return 0;
 }
@@ -78,9 +157,9 @@ static void add_site(json_t *ctx)
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
-    json_object_set_new(ctx, "site", json_pack("{s:s,s:s,s:i}", "name", cfg.site_name ? cfg.site_name : "ShoEase",
+    json_object_set_new(ctx, "site", json_pack("{s:s,s:s,s:i,s:s}", "name", cfg.site_name ? cfg.site_name : "ShoEase",
                                                "currency", cfg.currency ? cfg.currency : "GBP", "year",
-                                               tm.tm_year + 1900));
+                                               tm.tm_year + 1900, "assets", asset_version));
 }
 
 static int render(http_request *req, const char *name, json_t *ctx, buf *out)

@@ -1,14 +1,19 @@
 /* cached.c — see cached.h. */
 #include "web/cached.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define PAGE_TTL_SECONDS 3600
 
+static char epoch[32] = "0";
+
+void cached_set_epoch(const char *value) { snprintf(epoch, sizeof epoch, "%s", value); }
+
 const char *cached_key(http_request *req, const char *prefix)
 {
     const char *q = strchr(req->raw_uri, '?');
-    return arena_printf(req->pool, "%s:%s%s", prefix, req->path, q ? q : "");
+    return arena_printf(req->pool, "%s:%s:%s%s", prefix, epoch, req->path, q ? q : "");
 }
 
 static bool etag_matches(const char *header, const char *etag)

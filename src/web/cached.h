@@ -16,7 +16,10 @@
 #include "cache/page_cache.h"
 #include "http/http.h"
 
-/* "<prefix>:<path>?<raw query>" — the raw query so that every distinct URL
+/* Set once per worker before serving: a hash of what renders pages
+ * (templates, assets, program version), made part of every key. */
+void cached_set_epoch(const char *epoch);
+/* "<prefix>:<epoch>:<path>?<raw query>" — the raw query so that every distinct URL
  * is its own entry. Allocated in the request arena. */
 const char *cached_key(http_request *req, const char *prefix);
 /* true: the response is ready (from the cache). false: render into

@@ -2,8 +2,8 @@
  *  - filters apply as soon as a box is ticked or the sort changes
  *  - empty fields are left out of the URL (cleaner, shareable links)
  *  - the filter panel starts open on wide screens
- *  - the product page says which size is chosen and keeps the size
- *    choice consistent with the colour
+ *  - the product page says which size is chosen, keeps the size choice
+ *    consistent with the colour and shows the chosen colour's image
  *  - gallery thumbnails scroll the image strip instead of jumping */
 (function () {
   "use strict";
@@ -49,6 +49,13 @@
     }
 
     /* ---- product picker ---- */
+    var track = document.querySelector(".gallery__track");
+    function showImage(number) {
+      var slide = number && number !== "0" ? document.getElementById("image-" + number) : null;
+      if (!slide || !track) return false;
+      track.scrollTo({ left: slide.offsetLeft, behavior: "smooth" });
+      return true;
+    }
     var picker = document.querySelector(".picker");
     if (picker) {
       var choice = picker.querySelector("[data-size-choice]");
@@ -70,6 +77,7 @@
             var group = sizes[i].closest("[data-colour]");
             if (group && group.getAttribute("data-colour") !== t.value) sizes[i].checked = false;
           }
+          showImage(t.getAttribute("data-image"));
         }
         describe();
       });
@@ -77,15 +85,10 @@
     }
 
     /* ---- gallery ---- */
-    var track = document.querySelector(".gallery__track");
     var thumbs = document.querySelectorAll(".gallery__thumbs a");
     for (var i = 0; i < thumbs.length; i++) {
       thumbs[i].addEventListener("click", function (e) {
-        var id = this.getAttribute("href").slice(1);
-        var slide = document.getElementById(id);
-        if (!slide || !track) return;
-        e.preventDefault();
-        track.scrollTo({ left: slide.offsetLeft, behavior: "smooth" });
+        if (showImage(this.getAttribute("href").replace("#image-", ""))) e.preventDefault();
       });
     }
   });

@@ -172,7 +172,9 @@ async function flow() {
   });
 
   await step("product page shows the shoe", async () => {
-    const card = page.locator("#results .card .card__link").first();
+    // a shoe in several colours if there is one, so that switching colour is tested too
+    let card = page.locator("#results .card:has(.swatches li + li) .card__link").first();
+    if (await card.count() === 0) card = page.locator("#results .card .card__link").first();
     state.productName = (await card.innerText()).trim();
     await Promise.all([page.waitForURL(/\/products\//), card.click()]);
     const h1 = (await page.locator("h1").innerText()).trim();
