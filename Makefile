@@ -6,6 +6,7 @@
 #   make run         the whole stack in the foreground: https://localhost:8443/
 #   make test        unit tests + integration tests against a private stack
 #   make bench       bench/run.sh
+#   make fuzz        libFuzzer on the parsers (FUZZ_SECONDS per target, default 60)
 #   make stop        stop stacks left running (dev and test)
 #   make clean       remove builds and test data (keeps var/dev, var/tools)
 #   make distclean   also remove var/ (dev database, certificate, FerretDB link)
@@ -22,7 +23,10 @@ STACK := $(PYTHON) tools/stack.py
 APP := build/shoease
 TEST_APP := build-test/shoease
 
-.PHONY: deps build build-test run test unit integration bench stop status clean distclean
+.PHONY: deps build build-test run test unit integration bench fuzz stop status clean distclean
+# Targets run one after another even under `make -j`: the builds use 2 jobs
+# each already, and deps must finish before anything builds.
+.NOTPARALLEL:
 
 # tools/install-deps.sh calls sudo itself for apt when not run as root (so the
 # FerretDB cache stays in the caller's home).
@@ -52,6 +56,9 @@ integration:
 
 bench: build
 	@if [ -x bench/run.sh ]; then bench/run.sh; else echo "bench/run.sh does not exist yet"; fi
+
+fuzz: build
+	@tools/fuzz.sh $(or $(FUZZ_SECONDS),60)
 
 stop:
 	@$(STACK) down --profile dev

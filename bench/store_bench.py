@@ -373,7 +373,7 @@ def main():
             return 2
         state = read_state()
         if stack_up_and_healthy(state):
-            say("== using the running test stack (app %s); it stays up" % state.get("app"))
+            pass
         elif args.no_start:
             say("bench: the test stack is not up (--no-start)")
             return 2
@@ -392,6 +392,8 @@ def main():
             say("bench: the running test stack serves %s, not %s; not measuring a different binary."
                 " Stop it (stack.py down --profile test) or pass --app %s." % (app_bin, want, app_bin))
             return 2
+        if not started:
+            say("== using the running test stack (app %s); it stays up" % app_bin)
         app_port = state["ports"]["APP_PORT"]
         redis_port = state["ports"].get("REDIS_PORT")
 
@@ -519,15 +521,17 @@ def main():
         say("   app %s; ratio = req/s / static file over the same transport (http rows: %.0f, https rows: %.0f req/s)" % (
             app_bin, base["static-http"], base["static-https"]))
         say()
-        say("| %-28s | %-34s | %9s | %15s | %8s | %8s |" % ("scenario", "URL", "req/s", "min-max", "p99 ms", "x static"))
-        say("|%s|%s|%s|%s|%s|%s|" % ("-" * 30, "-" * 36, "-" * 10 + ":", "-" * 16 + ":", "-" * 9 + ":", "-" * 9 + ":"))
+        def shown(path, param):
+            return path + ("%s%s=<unique>" % ("&" if "?" in path else "?", param) if param else "")
+        uw = max(len(shown(sc[4], sc[5])) for sc in scenarios)
+        say("| %-28s | %-*s | %9s | %15s | %8s | %8s |" % ("scenario", uw, "URL", "req/s", "min-max", "p99 ms", "x static"))
+        say("|%s|%s|%s|%s|%s|%s|" % ("-" * 30, "-" * (uw + 2), "-" * 10 + ":", "-" * 16 + ":", "-" * 9 + ":", "-" * 9 + ":"))
         ratio = {}
         for name, group, port, tls, path, param, kind in scenarios:
             med, lo, hi, p99, errs, reqs = summary(name)
             ratio[name] = med / base[group] if base[group] else 0.0
-            shown = path + ("?%s=<unique>" % param if param else "")
-            say("| %-28s | %-34s | %9.0f | %15s | %8.2f | %8.2f |" % (
-                name, shown[:34], med, "%.0f-%.0f" % (lo, hi), p99, ratio[name]))
+            say("| %-28s | %-*s | %9.0f | %15s | %8.2f | %8.2f |" % (
+                name, uw, shown(path, param), med, "%.0f-%.0f" % (lo, hi), p99, ratio[name]))
             if errs:
                 say("    ^ %d of %d responses were errors or non-2xx: this row does not measure the page"
                     % (errs, reqs))

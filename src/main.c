@@ -1,6 +1,7 @@
 /* main.c — `shoease <command>`: load configuration, dispatch. */
 #include "cmd/cmd.h"
 #include "core/config.h"
+#include "db/db.h"
 
 #include <mysql.h>
 #include <sodium.h>
@@ -54,6 +55,7 @@ int main(int argc, char **argv)
     if (config_load() != 0) return 1;
     mysql_library_init(0, NULL, NULL);
     int rc = cmd->run(argc - 1, argv + 1);
+    db_conn_close(); /* say goodbye to MariaDB rather than drop the socket */
     mysql_library_end();
     return rc;
 }

@@ -4,8 +4,9 @@
 # 1. unit tests (cmocka programs, ASan/UBSan build): meson test -C build-test
 # 2. integration tests (pytest, black-box over HTTP) against a private stack
 #    (tools/stack.py exec --profile test: own ports and var/test/ data)
-# 3. "N passed, M failed" counted over both, from meson's testlog.json and
-#    pytest's JUnit XML. Exit status is non-zero if anything failed.
+# 3. browser test (tests/browser, Playwright + Debian Chromium) on its own stack
+# 4. "N passed, M failed" counted over all, from meson's testlog.json,
+#    pytest's JUnit XML and the browser test's own summary line. Exit status is non-zero if anything failed.
 #
 # Expects build-test/ to be built (make test does that first).
 set -uo pipefail
@@ -24,20 +25,33 @@ unit_rc=$?
 
 echo "== integration tests (tests/integration, stack profile: test)"
 # The whole integration run is bounded; stack.py stops the stack on SIGTERM.
-timeout -k 60 2400 "$PYTHON" tools/stack.py exec --profile test --app build-test/shoease -- \
+timeout --foreground -k 60 2400 "$PYTHON" tools/stack.py exec --profile test --app build-test/shoease -- \
   "$PYTHON" -m pytest tests/integration -q -p no:cacheprovider -rfE \
   --junitxml="$OUT/integration.xml" -o junit_family=xunit2
 int_rc=$?
 [ "$int_rc" -eq 5 ] && int_rc=0   # pytest: no tests collected
 
-# Browser tests (tests/browser) will be added here the same way.
+echo "== browser tests (tests/browser: Playwright + Debian Chromium, phone viewport)"
+browser_log="$OUT/browser.log"
+browser_rc=0
+if ( cd tests/browser && npm ci --no-audit --no-fund --loglevel=error ) > "$OUT/npm.log" 2>&1; then
+  timeout --foreground -k 30 900 "$PYTHON" tools/stack.py exec --profile test --app build-test/shoease -- \
+    bash -c 'BASE_URL="https://localhost:${HTTPS_PORT}" SCREENSHOT_DIR=var/test/screenshots node tests/browser/storefront.test.js' \
+    2>&1 | tee "$browser_log"
+  browser_rc=${PIPESTATUS[0]}
+else
+  cat "$OUT/npm.log"
+  echo "npm ci in tests/browser failed" | tee "$browser_log"
+  browser_rc=1
+fi
 
 "$PYTHON" tools/test-summary.py \
   --meson build-test/meson-logs/testlog.json --meson-rc "$unit_rc" \
-  --junit "$OUT/integration.xml" --junit-rc "$int_rc" --junit-name integration
+  --junit "$OUT/integration.xml" --junit-rc "$int_rc" --junit-name integration \
+  --plain browser "$browser_log" "$browser_rc"
 sum_rc=$?
 
-if [ "$unit_rc" -ne 0 ] || [ "$int_rc" -ne 0 ] || [ "$sum_rc" -ne 0 ]; then
+if [ "$unit_rc" -ne 0 ] || [ "$int_rc" -ne 0 ] || [ "$browser_rc" -ne 0 ] || [ "$sum_rc" -ne 0 ]; then
   exit 1
 fi
 exit 0

@@ -26,7 +26,8 @@ PACKAGES=(
   libcmocka-dev libseccomp-dev
   mariadb-server mariadb-client redis-server redis-tools nginx-light
   wrk openssl curl
-  python3 python3-pytest python3-aiosmtpd python3-requests
+  python3 python3-pytest python3-aiosmtpd python3-requests python3-jsonschema
+  chromium
 )
 # Services whose Debian packages would start a system instance.
 SERVICES=(mariadb redis-server nginx)
@@ -72,6 +73,10 @@ if [ "${SHOEASE_SKIP_APT:-0}" != 1 ]; then
   missing=()
   for p in "${PACKAGES[@]}"; do installed "$p" || missing+=("$p"); done
   if ! command -v go >/dev/null && ! installed golang-go; then missing+=(golang-go); fi
+  # The browser test runs on Node (playwright-core from npm, Debian's Chromium).
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    for p in nodejs npm; do installed "$p" || missing+=("$p"); done
+  fi
 
   if [ ${#missing[@]} -eq 0 ]; then
     say "Debian packages: all present"

@@ -20,6 +20,9 @@ top to bottom and stopped bottom to top. Every process gets
 SHOEASE_STACK_OWNER=<var dir> in its environment so leftovers of a crashed
 run are found (and only ours) through /proc.
 
+SHOEASE_STACK_PORT_OFFSET=N shifts all ports of a profile (for running a
+second checkout's stacks beside this one's).
+
 Only the Python standard library is used; run it with /usr/bin/python3.
 """
 import argparse
@@ -593,7 +596,7 @@ PROCESSES = [
     Proc("mongodb", ferretdb_argv, ports=("MONGO_PORT",), ready=mongo_ready),
     Proc("smtp", smtp_argv, ports=("SMTP_PORT",), ready=smtp_ready),
     Proc("migrate", app_cmd("migrate"), kind="oneshot", app_env=True, ready_timeout=300),
-    Proc("seed", app_cmd("seed"), kind="oneshot", app_env=True, profiles=("dev",), ready_timeout=600),
+    Proc("seed", app_cmd("seed"), kind="oneshot", app_env=True, profiles=("dev", "test"), ready_timeout=600),
     Proc("app", app_cmd("serve"), ports=("APP_PORT",), prepare=app_prepare, ready=app_ready, log="shoease",
          app_env=True, restart=True, ready_timeout=60, stop_timeout=lambda st: st.graceful_timeout() + 5),
     Proc("nginx", nginx_argv, ports=("HTTPS_PORT", "HTTP_PORT"), prepare=nginx_prepare,
@@ -709,7 +712,14 @@ class Stack:
 
     @property
     def ports(self):
-        return {k: self.settings[k] for k in PORT_KEYS}
+        # SHOEASE_STACK_PORT_OFFSET shifts every port of the profile, so a
+        # second checkout (or CI on a developer's machine) can run its stacks
+        # beside this one's.
+        try:
+            off = int(os.environ.get("SHOEASE_STACK_PORT_OFFSET") or 0)
+        except ValueError:
+            raise StackError("SHOEASE_STACK_PORT_OFFSET must be a number")
+        return {k: self.settings[k] + off for k in PORT_KEYS}
 
     def app_env_vars(self):
         """What every shoease invocation gets on top of the inherited env."""

@@ -72,6 +72,9 @@ def main():
     ap.add_argument("--junit", action="append", default=[])
     ap.add_argument("--junit-rc", type=int, action="append", default=[])
     ap.add_argument("--junit-name", action="append", default=[])
+    # A runner that prints its own plain "N passed, M failed" line (the
+    # browser test): NAME LOGFILE EXIT_STATUS.
+    ap.add_argument("--plain", nargs=3, action="append", default=[], metavar=("NAME", "LOG", "RC"))
     a = ap.parse_args()
     total = [0, 0, 0]
     notes = []
@@ -104,6 +107,18 @@ def main():
             c = (0, 1, 0)
         if rc != 0 and c[1] == 0:
             notes.append("%s: runner exited %d without a failed test (stack start-up?)" % (name, rc))
+            c = (c[0], 1, c[2])
+        add(c)
+    plain_rx = re.compile(r"^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$", re.M)
+    for name, path, rc in a.plain:
+        try:
+            with open(path, errors="replace") as fh:
+                found = plain_rx.findall(fh.read())
+        except OSError:
+            found = []
+        c = (int(found[-1][0]), int(found[-1][1]), int(found[-1][2] or 0)) if found else (0, 0, 0)
+        if int(rc) != 0 and c[1] == 0:
+            notes.append("%s: runner exited %s without a failed test" % (name, rc))
             c = (c[0], 1, c[2])
         add(c)
     for n in notes:

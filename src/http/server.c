@@ -47,6 +47,14 @@ static worker_state *self_state;   /* this worker's shared-memory slot */
 static atomic_int next_thread_slot;
 static __thread int thread_slot = -1;
 static atomic_bool draining;
+/* Connections accepted whose first request has not started yet. A drain
+ * must wait for them too: closing one would drop a request the client has
+ * already sent (or is sending). */
+static atomic_int unserved_connections;
+
+struct conn_state {
+    bool served;
+};
 static int access_log_fd = STDOUT_FILENO;
 
 int64_t monotonic_ms(void)
@@ -349,9 +357,37 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return rc;
 }
 
-static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
 {
     (void)cls; (void)conn;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        struct conn_state *cs = calloc(1, sizeof *cs);
+        if (!cs) abort();
+        *socket_context = cs;
+        atomic_fetch_add(&unserved_connections, 1);
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        struct conn_state *cs = *socket_context;
+        if (cs && !cs->served) atomic_fetch_sub(&unserved_connections, 1);
+        free(cs);
+        *socket_context = NULL;
+    }
+}
+
+static void mark_connection_served(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct conn_state *cs = ci ? ci->socket_context : NULL;
+    if (cs && !cs->served) {
+        cs->served = true;
+        atomic_fetch_sub(&unserved_connections, 1);
+    }
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    mark_connection_served(conn);
     req_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx) abort();
     ctx->req.pool = arena_new();
@@ -521,6 +557,7 @@ int http_worker_main(const int *fds, int nfds, worker_state *self)
             MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
             MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+            MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
             MHD_OPTION_END);
         if (!daemons[nd]) {
             log_error("worker: cannot start HTTP daemon on listening socket %d", fds[i]);
@@ -550,7 +587,8 @@ int http_worker_main(const int *fds, int nfds, worker_state *self)
             if (lfd != MHD_INVALID_SOCKET) close(lfd);
         }
         int64_t deadline = monotonic_ms() + (int64_t)cfg.graceful_timeout * 1000;
-        while (atomic_load(&self->in_flight) > 0 && monotonic_ms() < deadline) {
+        while ((atomic_load(&self->in_flight) > 0 || atomic_load(&unserved_connections) > 0) &&
+               monotonic_ms() < deadline) {
             atomic_store(&self->heartbeat_ms, monotonic_ms());
             usleep(20 * 1000);
         }

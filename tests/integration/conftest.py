@@ -14,6 +14,7 @@ Fixtures:
   direct       requests.Session for direct_url
   stack        stop/start services, find the serve master and worker pids
   shoease_cli  run the app binary (test build) with the stack's environment
+  catalog_seeded  the demo catalogue loaded (`shoease seed`, once a session)
   raw          raw_request(): HTTP over a socket, for requests `requests`
                can't make (oversize headers/bodies, invalid URLs)
 """
@@ -333,3 +334,14 @@ def kill(stack):
         except ProcessLookupError:
             pass
     return k
+
+
+@pytest.fixture(scope="session")
+def catalog_seeded(shoease_cli):
+    """The demo catalogue is loaded. The test profile's stack does not seed
+    (only dev does), so this runs `shoease seed` once per session; a second
+    run on a seeded database changes nothing."""
+    r = shoease_cli("seed", timeout=600)
+    if r.returncode != 0:
+        pytest.fail("`shoease seed` failed (exit %d):\n%s%s" % (r.returncode, r.stdout[-2000:], r.stderr[-2000:]))
+    return r.stdout

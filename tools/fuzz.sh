@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# fuzz.sh — open-ended fuzzing of the parsers of outside input with clang's
+# libFuzzer (+ASan/UBSan). `make test` already replays each target's corpus
+# with deterministic mutations; this is for longer hunts.
+#
+#   tools/fuzz.sh [SECONDS_PER_TARGET]     (default 60)
+#
+# New inputs that raise coverage are added to tests/fuzz/corpus/<target>/;
+# commit the interesting ones. Crashes are written to var/fuzz/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-60}
+if ! command -v clang >/dev/null; then
+  echo "[fuzz] installing clang (Debian)"
+  ${SUDO:-$([ "$(id -u)" -ne 0 ] && echo sudo)} apt-get install -y -qq clang >/dev/null
+fi
+[ -f build/version.h ] || tools/build.sh build --buildtype=release
+mods="libmicrohttpd libmariadb hiredis libmongoc-1.0 jansson libsodium libcurl cairo"
+mkdir -p var/fuzz/bin
+mapfile -t lib < <(tools/list-sources.sh lib)
+for target in $(tools/list-sources.sh fuzz); do
+  name=$(basename "$target" .c)
+  bin=var/fuzz/bin/$name
+  echo "[fuzz] building $name"
+  # shellcheck disable=SC2046
+  clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -Ibuild \
+    $(pkg-config --cflags $mods) "$target" "${lib[@]}" $(pkg-config --libs $mods) -lm -lpthread -o "$bin"
+  corpus=tests/fuzz/corpus/${name#fuzz_}
+  echo "[fuzz] running $name for ${secs}s on $corpus"
+  "$bin" -max_total_time="$secs" -artifact_prefix=var/fuzz/ -max_len=65536 "$corpus"
+done
