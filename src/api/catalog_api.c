@@ -13,8 +13,6 @@
 
 static const char JSON_TYPE[] = "application/json";
 
-static const char *query_getter(void *ctx, const char *name) { return req_query(ctx, name); }
-
 /* Serialise a view model into the cached page body and send it. */
 static void finish_json(http_request *req, http_response *res, const char *key, cached_page *page, json_t *value)
 {
@@ -48,7 +46,7 @@ void api_products(http_request *req, http_response *res)
 {
     catalog_filter filter;
     char err[256];
-    if (catalog_filter_parse(&filter, req->pool, query_getter, req, err, sizeof err) != 0) {
+    if (catalog_filter_parse(&filter, req->pool, req_query_list_fn, req, err, sizeof err) != 0) {
         res_error(req, res, 400, err);
         return;
     }

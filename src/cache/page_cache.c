@@ -105,8 +105,9 @@ void page_cache_store(const char *key, cached_page *page, const char *content_ty
     buf entry = BUF_INIT;
     buf_printf(&entry, "%lld\n%s\n%s\n", (long long)page->version, page->etag, page->content_type);
     buf_append(&entry, buf_cstr(&page->body), page->body.len);
-    char full[1024];
-    snprintf(full, sizeof full, "page:%s", key);
-    cache_set(full, entry.data, entry.len, ttl_seconds);
+    buf full = BUF_INIT; /* the whole key, however long: a cut key would serve another URL's page */
+    buf_printf(&full, "page:%s", key);
+    cache_set(buf_cstr(&full), entry.data, entry.len, ttl_seconds);
+    buf_free(&full);
     buf_free(&entry);
 }

@@ -43,6 +43,9 @@ typedef struct http_request {
     buf body;
     int nparams;              /* route captures: /products/{slug} */
     http_kv params[HTTP_MAX_PARAMS];
+    http_kv *query;           /* query pairs in order, parsed on first req_query_pairs() */
+    int nquery;
+    bool query_parsed;
     http_kv *form;            /* urlencoded body fields, parsed on first req_form() */
     int nform;
     bool form_parsed;
@@ -65,6 +68,14 @@ typedef void (*http_handler)(http_request *req, http_response *res);
  * connection memory: valid until the response is done. NULL when absent. */
 const char *req_header(http_request *req, const char *name);
 const char *req_query(http_request *req, const char *name);
+/* Every name=value pair of the query string, decoded, in order, repeated
+ * names kept (pairs with a malformed escape or invalid UTF-8 dropped). */
+int req_query_pairs(http_request *req, const http_kv **out);
+/* All non-empty values of a repeated parameter joined with ',' ("size=a&size=b"
+ * → "a,b"), the list form the catalogue filters take. NULL when absent.
+ * The void* form is a catalog_param_fn. */
+const char *req_query_list(http_request *req, const char *name);
+const char *req_query_list_fn(void *req, const char *name);
 const char *req_cookie(http_request *req, const char *name);
 const char *req_param(http_request *req, const char *name);
 /* application/x-www-form-urlencoded body field (NULL when absent or when the

@@ -76,6 +76,42 @@ const char *req_query(http_request *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+int req_query_pairs(http_request *req, const http_kv **out)
+{
+    if (!req->query_parsed) {
+        req->query_parsed = true;
+        const char *q = req->raw_uri ? strchr(req->raw_uri, '?') : NULL;
+        if (q) req->nquery = form_decode(req->pool, q + 1, strlen(q + 1), &req->query);
+    }
+    *out = req->query;
+    return req->nquery;
+}
+
+const char *req_query_list(http_request *req, const char *name)
+{
+    const http_kv *pairs;
+    int n = req_query_pairs(req, &pairs);
+    const char *first = NULL;
+    buf joined = BUF_INIT;
+    int count = 0;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(pairs[i].name, name) != 0 || !pairs[i].value[0]) continue;
+        if (count++ == 0) {
+            first = pairs[i].value;
+            continue;
+        }
+        if (count == 2) buf_puts(&joined, first);
+        buf_putc(&joined, ',');
+        buf_puts(&joined, pairs[i].value);
+    }
+    if (count <= 1) return first;
+    const char *s = arena_strdup(req->pool, buf_cstr(&joined));
+    buf_free(&joined);
+    return s;
+}
+
+const char *req_query_list_fn(void *req, const char *name) { return req_query_list(req, name); }
+
 const char *req_cookie(http_request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);

@@ -324,7 +324,14 @@ static int parse_list(arena *pool, const char *v, const char **out, int *n, bool
         while (is_space(*tok)) tok++;
         size_t l = strlen(tok);
         while (l && is_space(tok[l - 1])) tok[--l] = '\0';
-        if (!l || l > MAX_VALUE_BYTES) continue;   /* too long to name anything: ignored */
+        if (!l) continue;
+        /* too long to name anything: kept (cut) so that it matches nothing,
+         * rather than dropped, which would widen the listing */
+        if (l > MAX_VALUE_BYTES) {
+            size_t cut = MAX_VALUE_BYTES;
+            while (cut && ((unsigned char)tok[cut] & 0xC0) == 0x80) cut--; /* keep whole UTF-8 characters */
+            tok[cut] = '\0';
+        }
         lower_ascii(tok);
         if (sizes) {
             char norm[MAX_VALUE_BYTES + 1];
@@ -380,7 +387,7 @@ int catalog_filter_parse(catalog_filter *f, arena *pool, catalog_param_fn get, v
     if (vals[3]) parse_list(pool, vals[3], f->colours, &f->ncolours, false);
     if (vals[4]) parse_list(pool, vals[4], f->sizes, &f->nsizes, true);
     if (vals[5]) {
-        char *g = arena_strndup(pool, vals[5], 32);   /* an unknown gender matches nothing */
+        char *g = arena_strndup(pool, vals[5], strnlen(vals[5], 32));   /* an unknown gender matches nothing */
         lower_ascii(g);
         f->gender = g;
     }

@@ -13,7 +13,7 @@ static void listing_page(http_request *req, http_response *res, const char *slug
 {
     catalog_filter filter;
     char err[256];
-    if (catalog_filter_parse(&filter, req->pool, view_query_get, req, err, sizeof err) != 0) {
+    if (catalog_filter_parse(&filter, req->pool, req_query_list_fn, req, err, sizeof err) != 0) {
         res_error(req, res, 400, err);
         return;
     }

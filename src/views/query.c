@@ -12,10 +12,6 @@
 #include <string.h>
 #include <strings.h>
 
-typedef struct qpair {
-    const char *name, *value;
-} qpair;
-
 /* Parameters whose value may be a comma-separated list (catalog.h). */
 static bool multi_valued(const char *name)
 {
@@ -31,63 +27,6 @@ static bool known(const char *name)
     for (const char *const *n = names; *n; n++)
         if (strcmp(*n, name) == 0) return true;
     return false;
-}
-
-static const char *decode(arena *pool, const char *s, size_t len)
-{
-    char *out = arena_alloc(pool, len + 1);
-    long n = text_percent_decode(s, len, out, true);
-    if (n < 0 || !text_valid_utf8(out, (size_t)n)) return NULL;
-    out[n] = '\0';
-    return out;
-}
-
-/* Every name=value pair of the query string, decoded, in order. */
-static int query_pairs(http_request *req, qpair **out)
-{
-    *out = NULL;
-    const char *q = req->raw_uri ? strchr(req->raw_uri, '?') : NULL;
-    if (!q || !q[1]) return 0;
-    q++;
-    size_t max = 1;
-    for (const char *p = q; *p; p++) max += *p == '&';
-    qpair *pairs = arena_alloc(req->pool, max * sizeof *pairs);
-    int n = 0;
-    while (*q) {
-        const char *amp = strchr(q, '&');
-        size_t len = amp ? (size_t)(amp - q) : strlen(q);
-        const char *eq = memchr(q, '=', len);
-        size_t nlen = eq ? (size_t)(eq - q) : len;
-        const char *name = decode(req->pool, q, nlen);
-        const char *value = eq ? decode(req->pool, eq + 1, len - nlen - 1) : "";
-        if (name && *name && value) pairs[n++] = (qpair){name, value};
-        q += len + (amp ? 1 : 0);
-    }
-    *out = pairs;
-    return n;
-}
-
-const char *view_query_get(void *ctx, const char *name)
-{
-    http_request *req = ctx;
-    qpair *pairs;
-    int n = query_pairs(req, &pairs);
-    const char *first = NULL;
-    buf joined = BUF_INIT;
-    int count = 0;
-    for (int i = 0; i < n; i++) {
-        if (strcmp(pairs[i].name, name) != 0 || !pairs[i].value[0]) continue;
-        if (count++ == 0) first = pairs[i].value;
-        else {
-            if (count == 2) buf_puts(&joined, first);
-            buf_putc(&joined, ',');
-            buf_puts(&joined, pairs[i].value);
-        }
-    }
-    if (count <= 1) return first;
-    const char *s = arena_strdup(req->pool, buf_cstr(&joined));
-    buf_free(&joined);
-    return s;
 }
 
 /* application/x-www-form-urlencoded, as a browser submits a GET form. */
@@ -148,8 +87,8 @@ static bool same_value(const char *name, const char *piece, size_t len, const ch
 static const char *build(http_request *req, const char *const *keep, const char *const *drop_all,
                          const char *drop_name, const char *drop_value, const char *set_name, const char *set_value)
 {
-    qpair *pairs;
-    int n = query_pairs(req, &pairs);
+    const http_kv *pairs;
+    int n = req_query_pairs(req, &pairs);
     buf b = BUF_INIT;
     buf_puts(&b, req->path ? req->path : "/");
     for (int i = 0; i < n; i++) {

@@ -45,10 +45,6 @@ int view_render_nav(http_request *req, const char *name, json_t *ctx, json_t *na
 int view_render_error(http_request *req, int status, const char *title, const char *message, buf *out);
 
 /* ---- query.c: the query string as the views need it ---- */
-/* catalog_param_fn over the request's query string: repeated keys
- * (size=uk-8&size=uk-9, as a form of checkboxes sends them) are joined
- * with commas; empty values count as absent (an empty price box). */
-const char *view_query_get(void *req, const char *name);
 /* The current path with its query string rebuilt: every catalogue
  * parameter (catalog.h; not "page", not empty ones), minus
  * `drop_name`=`drop_value` (drop_value NULL: every value of drop_name;
