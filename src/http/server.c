@@ -293,6 +293,7 @@ static const char *uri_problem(http_request *req)
     if (!text_valid_percent_encoding(raw, len)) return "The address contains a malformed %-escape.";
     char *decoded = arena_alloc(req->pool, len + 1);
     long n = text_percent_decode(raw, len, decoded, true);
+    if (n >= 0 && memchr(decoded, '\0', (size_t)n)) return "The address contains a NUL character (%00).";
     if (n < 0 || !text_valid_utf8(decoded, (size_t)n)) return "The address is not valid UTF-8 text.";
     if (!req->path || req->path[0] != '/') return "The request target must be an absolute path.";
     return NULL;

@@ -29,7 +29,6 @@ static void send(http_request *req, http_response *res, cached_page *page, int s
 {
     if (status == 200) res_header(res, "ETag", arena_strdup(req->pool, page->etag));
     res_header(res, "Cache-Control", "public, max-age=0, must-revalidate");
-    res_header(res, "Vary", "Accept-Encoding");
     if (status == 200 && etag_matches(req_header(req, "If-None-Match"), page->etag)) {
         res->status = 304;
         res->content_type = NULL;
