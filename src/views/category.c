@@ -62,14 +62,7 @@ static void listing_page(http_request *req, http_response *res, const char *slug
     else json_object_set_new(ctx, "nav_all_current", json_true());
     if (category) json_object_set_new(ctx, "category", category);
 
-    int rc = view_render(req, "category", ctx, &page.body);
-    json_decref(ctx);
-    if (rc != 0) {
-        cached_page_free(&page);
-        res_error(req, res, 500, "rendering the listing failed");
-        return;
-    }
-    cached_finish(req, res, key, &page, "text/html; charset=utf-8", 200);
+    view_finish_cached(req, res, key, &page, "category", ctx, "rendering the listing failed");
 }
 
 void views_category(http_request *req, http_response *res) { listing_page(req, res, req_param(req, "slug")); }

@@ -45,12 +45,5 @@ void views_home(http_request *req, http_response *res)
     json_object_set_new(ctx, "has_categories", json_boolean(view_nonempty(categories)));
     json_object_set_new(ctx, "new_arrivals_url", json_string("/shoes?sort=newest"));
 
-    int rc = view_render(req, "home", ctx, &page.body);
-    json_decref(ctx);
-    if (rc != 0) {
-        cached_page_free(&page);
-        res_error(req, res, 500, "rendering the home page failed");
-        return;
-    }
-    cached_finish(req, res, key, &page, "text/html; charset=utf-8", 200);
+    view_finish_cached(req, res, key, &page, "home", ctx, "rendering the home page failed");
 }

@@ -181,12 +181,5 @@ void views_product(http_request *req, http_response *res)
         return;
     }
     decorate(req, p);
-    int rc = view_render(req, "product", p, &page.body);
-    json_decref(p);
-    if (rc != 0) {
-        cached_page_free(&page);
-        res_error(req, res, 500, "rendering the product page failed");
-        return;
-    }
-    cached_finish(req, res, key, &page, "text/html; charset=utf-8", 200);
+    view_finish_cached(req, res, key, &page, "product", p, "rendering the product page failed");
 }

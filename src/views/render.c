@@ -195,3 +195,16 @@ int view_render_nav(http_request *req, const char *name, json_t *ctx, json_t *na
     json_object_set_new(ctx, "nav", nav);
     return render(req, name, ctx, out);
 }
+
+void view_finish_cached(http_request *req, http_response *res, const char *key, cached_page *page, const char *name,
+                        json_t *ctx, const char *what)
+{
+    int rc = view_render(req, name, ctx, &page->body);
+    json_decref(ctx);
+    if (rc != 0) {
+        cached_page_free(page);
+        res_error(req, res, 500, what);
+        return;
+    }
+    cached_finish(req, res, key, page, "text/html; charset=utf-8", 200);
+}

@@ -32,12 +32,5 @@ void views_search(http_request *req, http_response *res)
         ctx = json_pack("{s:s,s:b}", "page_title", "Search", "has_products", 0);
     }
 
-    int rc = view_render(req, "search", ctx, &page.body);
-    json_decref(ctx);
-    if (rc != 0) {
-        cached_page_free(&page);
-        res_error(req, res, 500, "rendering the search page failed");
-        return;
-    }
-    cached_finish(req, res, key, &page, "text/html; charset=utf-8", 200);
+    view_finish_cached(req, res, key, &page, "search", ctx, "rendering the search page failed");
 }

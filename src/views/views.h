@@ -14,6 +14,7 @@
 #ifndef SHOEASE_VIEWS_H
 #define SHOEASE_VIEWS_H
 
+#include "cache/page_cache.h"
 #include "http/http.h"
 #include "shop/catalog.h"
 
@@ -39,6 +40,11 @@ int view_render(http_request *req, const char *name, json_t *ctx, buf *out);
 /* The same with a category tree the caller already has (stolen; NULL: no
  * category links). */
 int view_render_nav(http_request *req, const char *name, json_t *ctx, json_t *nav, buf *out);
+
+/* Render `name` with ctx (consumed) into page->body and send it through
+ * the page cache; a rendering failure becomes a 500 saying `what`. */
+void view_finish_cached(http_request *req, http_response *res, const char *key, cached_page *page, const char *name,
+                        json_t *ctx, const char *what);
 
 /* ---- errors.c ---- */
 /* The themed error page (installed with http_set_error_renderer). */
