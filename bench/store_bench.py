@@ -141,6 +141,29 @@ def stack_busy():
     return out
 
 
+def stack_identity(state):
+    """Which processes make up the stack now: if this changes during a run,
+    someone else (another `stack.py up/exec --profile test`, e.g. make test in
+    any checkout) has replaced the stack under the benchmark."""
+    return tuple(sorted((name, sv.get("pid"), sv.get("started"))
+                        for name, sv in state.get("services", {}).items()
+                        if name in ("app", "nginx", "mariadb", "redis")))
+
+
+class Disturbed(Exception):
+    pass
+
+
+def check_stack(ident):
+    state = read_state()
+    busy = stack_busy()
+    if busy:
+        raise Disturbed("`stack.py exec/run --profile test` started meanwhile (pid %s)" % ", ".join(map(str, busy)))
+    if state.get("status") != "up" or stack_identity(state) != ident:
+        raise Disturbed("the test stack was stopped or replaced meanwhile (status %s, app %s)" % (
+            state.get("status"), state.get("app")))
+
+
 def stack_up_and_healthy(state):
     if state.get("status") != "up":
         return False
@@ -353,6 +376,7 @@ def main():
             return 2
 
     started = False
+    ident = None
     tmp = Path(tempfile.mkdtemp(prefix="shoease-bench."))
     os.chmod(tmp, 0o755)
     nginx = None
@@ -394,6 +418,7 @@ def main():
             return 2
         if not started:
             say("== using the running test stack (app %s); it stays up" % app_bin)
+        ident = stack_identity(state)
         app_port = state["ports"]["APP_PORT"]
         redis_port = state["ports"].get("REDIS_PORT")
 
@@ -477,9 +502,13 @@ def main():
 
         def run(sc, duration, tag):
             name, _, port, tls, path, param, _ = sc
+            check_stack(ident)
             if param:
-                return wrk(args, url(port, tls, path), duration, MISS_LUA, ("%s%s" % (nonce_prefix, tag), param))
-            return wrk(args, url(port, tls, path), duration)
+                res = wrk(args, url(port, tls, path), duration, MISS_LUA, ("%s%s" % (nonce_prefix, tag), param))
+            else:
+                res = wrk(args, url(port, tls, path), duration)
+            check_stack(ident)
+            return res
 
         say("== load before measuring: %s (1/5/15 min), %d cores" % (
             " ".join(open("/proc/loadavg").read().split()[:3]), os.cpu_count()))
@@ -555,6 +584,12 @@ def main():
                     "PASS" if ok else "MISS", name, ratio[name], target, note))
         say()
         return 0
+    except Disturbed as e:
+        say()
+        say("bench: ABORTED, results discarded: %s." % e)
+        say("       The test profile has fixed ports and one data dir per checkout, so `make test` and")
+        say("       `make bench` cannot share it; run the benchmark when no tests are running.")
+        return 2
     except KeyboardInterrupt:
         say("bench: interrupted")
         return 130
@@ -568,7 +603,12 @@ def main():
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(nginx.pid, signal.SIGKILL)
                 nginx.wait()
-        if redis_port and shutil.which("redis-cli"):
+        unchanged = False
+        if ident is not None:
+            with contextlib.suppress(Disturbed):
+                check_stack(ident)
+                unchanged = True
+        if redis_port and unchanged and shutil.which("redis-cli"):
             # the miss runs left one page-cache entry per request (TTL 1 h)
             cli = ["redis-cli", "-h", "127.0.0.1", "-p", str(redis_port)]
             with contextlib.suppress(Exception):
@@ -578,7 +618,14 @@ def main():
                     subprocess.run(cli + ["unlink"] + keys[i:i + 5000], capture_output=True, timeout=60)
                 if keys:
                     say("   deleted %d page-cache entries made by the miss runs" % len(keys))
-        if started and not args.keep_up:
+        still_ours = False
+        if started and ident is not None:
+            with contextlib.suppress(Disturbed):
+                check_stack(ident)
+                still_ours = True
+        if started and not still_ours:
+            say("== not stopping the test stack: it is no longer the one this started")
+        elif started and not args.keep_up:
             say("== stopping the test stack this started")
             subprocess.run(STACK + ["down", "--profile", "test"], cwd=REPO)
         elif started:

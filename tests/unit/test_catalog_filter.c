@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/text.h"
 #include "shop/catalog.h"
 
 /* A query as name/value pairs, read through the catalog_param_fn getter. */
@@ -191,12 +192,21 @@ static void test_lists(void **state)
     assert_int_equal(f.nbrands, CATALOG_MAX_MULTI);
     assert_int_equal(f.nsizes, 2);
 
-    /* an over-long value cannot name anything and is ignored */
+    /* an over-long value cannot name anything: it is kept (cut to whole
+     * UTF-8 characters) so that it matches nothing, never dropped, which
+     * would widen the listing to every brand */
     char longv[200];
     memset(longv, 'x', sizeof longv - 1);
     longv[sizeof longv - 1] = '\0';
     assert_int_equal(parse(&f, PARAMS("brand", longv)), 0);
-    assert_int_equal(f.nbrands, 0);
+    assert_int_equal(f.nbrands, 1);
+    assert_true(strlen(f.brands[0]) < 100);
+    char longu[200];
+    for (size_t i = 0; i + 2 < sizeof longu; i += 2) { longu[i] = '\xc3'; longu[i + 1] = '\xa9'; } /* é… */
+    longu[sizeof longu - 2] = '\0';
+    assert_int_equal(parse(&f, PARAMS("brand", longu)), 0);
+    assert_int_equal(f.nbrands, 1);
+    assert_true(text_valid_utf8(f.brands[0], strlen(f.brands[0])));
 
     assert_int_equal(parse(&f, PARAMS("gender", "Women", "category", "Men-Running")), 0);
     assert_string_equal(f.gender, "women");
