@@ -4,7 +4,7 @@
  * entry. An entry carries the version it was rendered at in its first line,
  * so a stale entry is recognised and ignored without a second query:
  *
- *   "<version>\n<etag>\n<content type>\n<body bytes>"
+ *   "<version>\n<etag>\n<content type>\n<rendered at>\n<body bytes>"
  */
 #include "cache/page_cache.h"
 
@@ -54,16 +54,17 @@ void cached_page_free(cached_page *page) { buf_free(&page->body); }
 /* Split "<version>\n<etag>\n<ctype>\n<body>" into page. */
 static bool decode_entry(const char *s, size_t len, cached_page *page, int64_t *version)
 {
-    const char *end = s + len, *fields[3];
+    const char *end = s + len, *fields[4];
     const char *p = s;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         if (!nl) return false;
         fields[i] = p;
         p = nl + 1;
     }
     *version = strtoll(fields[0], NULL, 10);
-    size_t el = (size_t)(fields[2] - fields[1] - 1), cl = (size_t)(p - fields[2] - 1);
+    size_t el = (size_t)(fields[2] - fields[1] - 1), cl = (size_t)(fields[3] - fields[2] - 1);
+    page->rendered_at = strtoll(fields[3], NULL, 10);
     if (el >= sizeof page->etag || cl >= sizeof page->content_type) return false;
     memcpy(page->etag, fields[1], el);
     page->etag[el] = '\0';
@@ -101,9 +102,11 @@ void page_cache_store(const char *key, cached_page *page, const char *content_ty
     sodium_bin2hex(hex, sizeof hex, h, sizeof h);
     snprintf(page->etag, sizeof page->etag, "\"%s\"", hex);
     snprintf(page->content_type, sizeof page->content_type, "%s", content_type);
+    page->rendered_at = (int64_t)time(NULL);
     if (page->version < 0) return; /* Redis was down at lookup: don't cache */
     buf entry = BUF_INIT;
-    buf_printf(&entry, "%lld\n%s\n%s\n", (long long)page->version, page->etag, page->content_type);
+    buf_printf(&entry, "%lld\n%s\n%s\n%lld\n", (long long)page->version, page->etag, page->content_type,
+               (long long)page->rendered_at);
     buf_append(&entry, buf_cstr(&page->body), page->body.len);
     buf full = BUF_INIT; /* the whole key, however long: a cut key would serve another URL's page */
     buf_printf(&full, "page:%s", key);

@@ -28,6 +28,7 @@ typedef struct cached_page {
     char etag[48];          /* strong validator, quoted */
     char content_type[64];
     int64_t version;
+    int64_t rendered_at;    /* unix seconds: the Last-Modified of the page */
 } cached_page;
 
 /* Look up `key` (e.g. "html:/category/men?size=uk-9"). 1 hit (page filled),

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define PAGE_TTL_SECONDS 3600
 
@@ -18,18 +19,44 @@ const char *cached_key(http_request *req, const char *prefix)
 
 static bool etag_matches(const char *header, const char *etag)
 {
-    if (!header) return false;
     if (strcmp(header, "*") == 0) return true;
-    /* a list of tags, possibly weak (W/"..."): compare the opaque parts */
-    const char *p = strstr(header, etag);
-    return p != NULL;
+    /* a list of tags, possibly weak (W/"..." after nginx's gzip): the
+     * opaque quoted part is what identifies the page */
+    return strstr(header, etag) != NULL;
+}
+
+static void http_date(int64_t t, char *out, size_t len)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(out, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+/* RFC 9110 13.2.2: If-None-Match decides when present; otherwise
+ * If-Modified-Since compares with the page's Last-Modified. */
+static bool not_modified(http_request *req, const cached_page *page)
+{
+    const char *inm = req_header(req, "If-None-Match");
+    if (inm) return etag_matches(inm, page->etag);
+    const char *ims = req_header(req, "If-Modified-Since");
+    if (!ims) return false;
+    struct tm tm = {0};
+    const char *end = strptime(ims, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (!end || *end) return false; /* an unparseable date is ignored */
+    return page->rendered_at <= (int64_t)timegm(&tm);
 }
 
 static void send(http_request *req, http_response *res, cached_page *page, int status)
 {
-    if (status == 200) res_header(res, "ETag", arena_strdup(req->pool, page->etag));
+    if (status == 200) {
+        char date[64];
+        http_date(page->rendered_at, date, sizeof date);
+        res_header(res, "ETag", arena_strdup(req->pool, page->etag));
+        res_header(res, "Last-Modified", arena_strdup(req->pool, date));
+    }
     res_header(res, "Cache-Control", "public, max-age=0, must-revalidate");
-    if (status == 200 && etag_matches(req_header(req, "If-None-Match"), page->etag)) {
+    if (status == 200 && not_modified(req, page)) {
         res->status = 304;
         res->content_type = NULL;
         buf_reset(&res->body);

@@ -17,6 +17,8 @@ import uuid
 
 import pytest
 
+from paced import call, describe, get, opaque, raw_get  # noqa: F401  (shared helpers)
+
 from conftest import REPO, wait_until
 
 jsonschema = pytest.importorskip(
@@ -31,36 +33,7 @@ SORTS = ["relevance", "newest", "price_asc", "price_desc", "rating", "popular"]
 
 # ------------------------------------------------------------------ HTTP helpers
 
-_last_request = [0.0]
-MIN_INTERVAL = 0.05        # nginx: 20 r/s per client
-MAX_429_RETRIES = 40
 
-
-def call(session, method, url, **kw):
-    """One request, paced under nginx's rate limit; a 429 is retried
-    (bounded). Never follows redirects."""
-    kw.setdefault("timeout", 30)
-    kw.setdefault("allow_redirects", False)
-    r = None
-    for _ in range(MAX_429_RETRIES):
-        wait = _last_request[0] + MIN_INTERVAL - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
-        _last_request[0] = time.monotonic()
-        r = session.request(method, url, **kw)
-        if r.status_code != 429:
-            return r
-        time.sleep(0.5)
-    return r
-
-
-def get(session, url, **kw):
-    return call(session, "GET", url, **kw)
-
-
-def describe(r):
-    return "%s %s -> %s %s: %s" % (r.request.method, r.request.url, r.status_code,
-                                   r.headers.get("Content-Type"), r.text[:600])
 
 
 def get_json(session, url, status=200, **kw):
@@ -71,12 +44,6 @@ def get_json(session, url, status=200, **kw):
         return r, r.json()
     except ValueError:
         pytest.fail("not JSON: " + describe(r))
-
-
-def opaque(etag):
-    """The opaque part of an ETag: nginx's gzip turns "x" into W/"x"."""
-    assert etag, "no ETag"
-    return etag[2:] if etag.startswith("W/") else etag
 
 
 # ------------------------------------------------------------------ OpenAPI -> JSON Schema
@@ -434,22 +401,6 @@ def test_bad_parameter_is_400_with_a_useful_message(name, value, message, contra
     assert r.headers.get("ETag") is None, "an error must not carry a validator"
 
 
-def raw_get(raw, base, target):
-    """GET `target` verbatim (requests would re-quote a malformed escape),
-    paced like call()."""
-    r = None
-    for _ in range(MAX_429_RETRIES):
-        wait = _last_request[0] + MIN_INTERVAL - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
-        _last_request[0] = time.monotonic()
-        r = raw(base, target)
-        if r.status != 429:
-            return r
-        time.sleep(0.5)
-    return r
-
-
 @pytest.mark.parametrize("query", ["q=%FF", "q=%C3%28", "brand=%ED%A0%80", "q=%00", "q=%zz", "q=caf%C3", "size=%"])
 def test_malformed_query_is_400_error_envelope(query, contract, raw, https_url, catalog_seeded):
     r = raw_get(raw, https_url, "/api/v1/products?" + query)
@@ -513,6 +464,24 @@ def test_etag_then_if_none_match_is_304(which, encoding, contract, session, api,
     r4 = get(session, url, headers=dict(hdrs, **{"If-None-Match": '"0123456789abcdef0123456789abcdef"'}))
     assert r4.status_code == 200 and r4.json() == r1.json(), describe(r4)
     assert r4.headers.get("X-Cache") == "hit", "the second full GET must come from the page cache"
+
+
+@pytest.mark.parametrize("which", [0, 1, 2], ids=["categories", "products", "product"])
+def test_last_modified_then_if_modified_since_is_304(which, session, api, sample_slugs):
+    path, url = endpoints(api, sample_slugs[1])[which]
+    r1 = get(session, url)
+    assert r1.status_code == 200, describe(r1)
+    last = r1.headers.get("Last-Modified")
+    assert last and last.endswith(" GMT"), "no Last-Modified on %s" % url
+    r2 = get(session, url, headers={"If-Modified-Since": last})
+    assert r2.status_code == 304 and r2.content == b"", describe(r2)
+    older = get(session, url, headers={"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"})
+    assert older.status_code == 200, describe(older)
+    junk = get(session, url, headers={"If-Modified-Since": "yesterday-ish"})
+    assert junk.status_code == 200, describe(junk)   # an unparseable date is ignored
+    # If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2)
+    both = get(session, url, headers={"If-Modified-Since": last, "If-None-Match": '"not-this-one"'})
+    assert both.status_code == 200, describe(both)
 
 
 @pytest.mark.parametrize("which", [0, 1, 2], ids=["categories", "products", "product"])

@@ -19,62 +19,15 @@ from html.parser import HTMLParser
 
 import pytest
 
+from paced import call, describe, get, opaque, raw_get  # noqa: F401  (shared helpers)
+
 PER_PAGE_MAX = 60
 MAX_PAGES = 12            # 12 x 60 = 720 cards: well above the demo's 245
 
 
 # ------------------------------------------------------------------ HTTP helpers
 
-_last_request = [0.0]
-MIN_INTERVAL = 0.05        # nginx: 20 r/s per client
-MAX_429_RETRIES = 40
 
-
-def call(session, method, url, **kw):
-    """One request, paced under nginx's rate limit; a 429 is retried
-    (bounded). Never follows redirects."""
-    kw.setdefault("timeout", 30)
-    kw.setdefault("allow_redirects", False)
-    r = None
-    for _ in range(MAX_429_RETRIES):
-        wait = _last_request[0] + MIN_INTERVAL - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
-        _last_request[0] = time.monotonic()
-        r = session.request(method, url, **kw)
-        if r.status_code != 429:
-            return r
-        time.sleep(0.5)
-    return r
-
-
-def get(session, url, **kw):
-    return call(session, "GET", url, **kw)
-
-
-def raw_get(raw, base, target):
-    """GET `target` sent verbatim (requests would re-quote it), paced."""
-    r = None
-    for _ in range(MAX_429_RETRIES):
-        wait = _last_request[0] + MIN_INTERVAL - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
-        _last_request[0] = time.monotonic()
-        r = raw(base, target)
-        if r.status != 429:
-            return r
-        time.sleep(0.5)
-    return r
-
-
-def describe(r):
-    return "%s %s -> %s %s: %s" % (r.request.method, r.request.url, r.status_code,
-                                   r.headers.get("Content-Type"), r.text[:400])
-
-
-def opaque(etag):
-    """The opaque part of an ETag: nginx's gzip turns "x" into W/"x"."""
-    return etag[2:] if etag and etag.startswith("W/") else etag
 
 
 class Shop:
