@@ -324,6 +324,10 @@ def wrk(args, url, duration, lua=None, lua_args=()):
     return res
 
 
+def fmt_ratio(r):
+    return "%.2f" % r if r >= 0.1 else "%.3f" % r
+
+
 def busy_pct():
     """How busy the CPUs are over 1 s while this sends nothing (= other work)."""
     def snap():
@@ -559,8 +563,8 @@ def main():
         for name, group, port, tls, path, param, kind in scenarios:
             med, lo, hi, p99, errs, reqs = summary(name)
             ratio[name] = med / base[group] if base[group] else 0.0
-            say("| %-28s | %-*s | %9.0f | %15s | %8.2f | %8.2f |" % (
-                name, uw, shown(path, param), med, "%.0f-%.0f" % (lo, hi), p99, ratio[name]))
+            say("| %-28s | %-*s | %9.0f | %15s | %8.2f | %8s |" % (
+                name, uw, shown(path, param), med, "%.0f-%.0f" % (lo, hi), p99, fmt_ratio(ratio[name])))
             if errs:
                 say("    ^ %d of %d responses were errors or non-2xx: this row does not measure the page"
                     % (errs, reqs))
@@ -580,8 +584,9 @@ def main():
                     note = "  [placeholder %s: the real page is not built yet]" % dict(pages)[kind]
                 if errs:
                     note += "  [errors in the run]"
-                say("   %-4s %-28s %.2f x static (target >= %.2f)%s" % (
-                    "PASS" if ok else "MISS", name, ratio[name], target, note))
+                say("   %-4s %-28s %s x static = %.0f req/s (target >= %.2f x = %.0f req/s)%s" % (
+                    "PASS" if ok else "MISS", name, fmt_ratio(ratio[name]), summary(name)[0], target,
+                    target * base["static-http"], note))
         say()
         return 0
     except Disturbed as e:
