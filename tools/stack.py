@@ -20,6 +20,8 @@ top to bottom and stopped bottom to top. Every process gets
 SHOEASE_STACK_OWNER=<var dir> in its environment so leftovers of a crashed
 run are found (and only ours) through /proc.
 
+SHOEASE_STACK_INSTANCE=NAME (data in var/<profile>-NAME) with
+SHOEASE_STACK_PORT_OFFSET=N runs a second stack of a profile beside the first.
 SHOEASE_STACK_PORT_OFFSET=N shifts all ports of a profile (for running a
 second checkout's stacks beside this one's).
 
@@ -612,7 +614,13 @@ class Stack:
         if profile not in PROFILES:
             raise StackError("unknown profile %r (dev or test)" % profile)
         self.profile = profile
-        self.var = REPO / "var" / profile
+        # SHOEASE_STACK_INSTANCE=NAME gives a second stack of the same profile
+        # its own data dir (var/<profile>-NAME); pair it with
+        # SHOEASE_STACK_PORT_OFFSET so benchmarks and tests never share one.
+        inst = os.environ.get("SHOEASE_STACK_INSTANCE") or ""
+        if inst and not re.fullmatch(r"[a-z0-9]{1,16}", inst):
+            raise StackError("SHOEASE_STACK_INSTANCE must be 1-16 lower-case letters or digits")
+        self.var = REPO / "var" / (profile + ("-" + inst if inst else ""))
         self.run_dir = self.var / "run"
         self.log_dir = self.var / "log"
         self.state_path = self.var / "stack.json"

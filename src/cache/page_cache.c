@@ -1,8 +1,9 @@
 /* page_cache.c — see page_cache.h.
  *
- * One Redis round trip per lookup: MGET of the version counter and the
- * entry. An entry carries the version it was rendered at in its first line,
- * so a stale entry is recognised and ignored without a second query:
+ * Every lookup reads the version counter from Redis (one small round
+ * trip), then looks in the worker's memory, then in Redis. An entry carries
+ * the version it was rendered at in its first line, so a stale entry is
+ * recognised and ignored:
  *
  *   "<version>\n<etag>\n<content type>\n<rendered at>\n<body bytes>"
  */
@@ -49,7 +50,12 @@ int64_t catalog_cache_version(void)
     return v;
 }
 
-void cached_page_free(cached_page *page) { buf_free(&page->body); }
+void cached_page_free(cached_page *page)
+{
+    buf_free(&page->body);
+    local_cache_release(page->local);
+    page->local = NULL;
+}
 
 /* Split "<version>\n<etag>\n<ctype>\n<body>" into page. */
 static bool decode_entry(const char *s, size_t len, cached_page *page, int64_t *version)
@@ -78,19 +84,34 @@ static bool decode_entry(const char *s, size_t len, cached_page *page, int64_t *
 int page_cache_lookup(const char *key, cached_page *page)
 {
     page->version = -1;
-    redisReply *r = cache_command("MGET " VERSION_KEY " page:%s", key);
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+    page->local = NULL;
+    redisReply *r = cache_command("GET " VERSION_KEY);
+    if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)) {
         if (r) freeReplyObject(r);
         return -1;
     }
-    int64_t current = r->element[0]->type == REDIS_REPLY_STRING ? strtoll(r->element[0]->str, NULL, 10) : 0;
+    int64_t current = r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : 0;
+    freeReplyObject(r);
     page->version = current;
+
+    const local_entry *e = local_cache_get(key, current);
+    if (e) {
+        page->local = e;
+        page->rendered_at = e->rendered_at;
+        snprintf(page->etag, sizeof page->etag, "%s", e->etag);
+        snprintf(page->content_type, sizeof page->content_type, "%s", e->content_type);
+        return 1;
+    }
+    r = cache_command("GET page:%s", key);
     int rc = 0;
     int64_t entry_version;
-    if (r->element[1]->type == REDIS_REPLY_STRING &&
-        decode_entry(r->element[1]->str, r->element[1]->len, page, &entry_version) && entry_version == current)
+    if (r && r->type == REDIS_REPLY_STRING && decode_entry(r->str, r->len, page, &entry_version) &&
+        entry_version == current) {
+        local_cache_put(key, current, page->rendered_at, page->etag, page->content_type, buf_cstr(&page->body),
+                        page->body.len);
         rc = 1;
-    freeReplyObject(r);
+    }
+    if (r) freeReplyObject(r);
     return rc;
 }
 
@@ -111,6 +132,8 @@ void page_cache_store(const char *key, cached_page *page, const char *content_ty
     buf full = BUF_INIT; /* the whole key, however long: a cut key would serve another URL's page */
     buf_printf(&full, "page:%s", key);
     cache_set(buf_cstr(&full), entry.data, entry.len, ttl_seconds);
+    local_cache_put(key, page->version, page->rendered_at, page->etag, page->content_type, buf_cstr(&page->body),
+                    page->body.len);
     buf_free(&full);
     buf_free(&entry);
 }

@@ -9,6 +9,7 @@
 #ifndef SHOEASE_CACHE_PAGE_CACHE_H
 #define SHOEASE_CACHE_PAGE_CACHE_H
 
+#include "cache/local_cache.h"
 #include "core/buf.h"
 
 #include <stdbool.h>
@@ -29,9 +30,13 @@ typedef struct cached_page {
     char content_type[64];
     int64_t version;
     int64_t rendered_at;    /* unix seconds: the Last-Modified of the page */
+    const local_entry *local; /* a hit from this worker's memory: body is there, not in `body` */
 } cached_page;
 
-/* Look up `key` (e.g. "html:/category/men?size=uk-9"). 1 hit (page filled),
+/* Look up `key` (e.g. "html:/category/men?size=uk-9"): first this worker's
+ * memory (local_cache.h), then Redis; either way at the current version,
+ * which costs one small Redis read. 1 hit (page filled; page->local set
+ * when the bytes are in worker memory),
  * 0 miss (page->version set: pass it to page_cache_store), -1 caching off. */
 int page_cache_lookup(const char *key, cached_page *page);
 /* Store a rendered body under key at the version the lookup returned. */

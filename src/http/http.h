@@ -56,6 +56,12 @@ typedef struct http_request {
 typedef struct http_response {
     int status;
     buf body;
+    /* A body owned elsewhere, sent without a copy (res_body_external). */
+    const char *ext_body;
+    size_t ext_len;
+    void (*ext_release)(void *arg);
+    void *ext_arg;
+    size_t sent_bytes;        /* body bytes handed to MHD (for the access log) */
     const char *content_type;
     int nheaders;
     http_kv headers[HTTP_MAX_HEADERS];
@@ -91,6 +97,10 @@ void res_html(http_response *res, int status, const char *html, size_t len);
 void res_text(http_response *res, int status, const char *text);
 void res_json(http_response *res, int status, json_t *value); /* steals the reference */
 void res_redirect(http_response *res, int status, const char *location);
+/* Send len bytes at data as the body without copying them; release(arg)
+ * runs exactly once, when the bytes are no longer needed. */
+void res_body_external(http_response *res, int status, const char *content_type, const char *data, size_t len,
+                       void (*release)(void *arg), void *arg);
 /* An error in the site's style: JSON under /api/, HTML elsewhere. For 5xx
  * the page shows only the request id; the detail goes to the log. */
 void res_error(http_request *req, http_response *res, int status, const char *message);

@@ -165,8 +165,31 @@ void res_header(http_response *res, const char *name, const char *value)
     res->headers[res->nheaders++] = (http_kv){name, value};
 }
 
+static void drop_external(http_response *res)
+{
+    if (res->ext_body && res->ext_release) res->ext_release(res->ext_arg);
+    res->ext_body = NULL;
+    res->ext_len = 0;
+    res->ext_release = NULL;
+    res->ext_arg = NULL;
+}
+
+void res_body_external(http_response *res, int status, const char *content_type, const char *data, size_t len,
+                       void (*release)(void *arg), void *arg)
+{
+    drop_external(res);
+    buf_reset(&res->body);
+    res->status = status;
+    res->content_type = content_type;
+    res->ext_body = data;
+    res->ext_len = len;
+    res->ext_release = release;
+    res->ext_arg = arg;
+}
+
 static void set_body(http_response *res, int status, const char *ctype, const char *data, size_t len)
 {
+    drop_external(res);
     res->status = status;
     res->content_type = ctype;
     buf_reset(&res->body);
@@ -329,15 +352,27 @@ static void dispatch(req_ctx *ctx)
 static enum MHD_Result queue(struct MHD_Connection *conn, req_ctx *ctx)
 {
     http_response *res = &ctx->res;
-    size_t len = res->body.len;
-    char *data = buf_detach(&res->body);
-    struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(len, data, free);
-    if (!r) { free(data); return MHD_NO; }
+    struct MHD_Response *r;
+    if (res->ext_body) {
+        /* MHD calls the release function when it is done with the bytes */
+        res->sent_bytes = res->ext_len;
+        r = MHD_create_response_from_buffer_with_free_callback_cls(res->ext_len, (void *)res->ext_body,
+                                                                   res->ext_release, res->ext_arg);
+        if (!r) drop_external(res);
+        res->ext_body = NULL;
+        res->ext_release = NULL;
+        if (!r) return MHD_NO;
+    } else {
+        size_t len = res->body.len;
+        char *data = buf_detach(&res->body);
+        res->sent_bytes = len;
+        r = MHD_create_response_from_buffer_with_free_callback(len, data, free);
+        if (!r) { free(data); return MHD_NO; }
+    }
     if (res->content_type) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
     for (int i = 0; i < res->nheaders; i++) MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
     /* While draining, ask keep-alive peers (nginx) to reconnect elsewhere. */
     if (res->close_connection || atomic_load(&draining)) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
-    res->body.len = len; /* remembered for the access log */
     enum MHD_Result rc = MHD_queue_response(conn, (unsigned)res->status, r);
     MHD_destroy_response(r);
     return rc;
@@ -450,7 +485,7 @@ static void write_access_log(req_ctx *ctx, enum MHD_RequestTerminationCode toe)
     http_request *req = &ctx->req;
     json_t *line = json_pack("{s:s,s:s,s:s,s:s,s:i,s:I,s:f,s:s,s:i}", "time", ts, "request_id", req->id,
                              "method", req->method ? req->method : "-", "path", req->path ? req->path : req->raw_uri,
-                             "status", ctx->dispatched ? ctx->res.status : 0, "bytes", (json_int_t)ctx->res.body.len,
+                             "status", ctx->dispatched ? ctx->res.status : 0, "bytes", (json_int_t)ctx->res.sent_bytes,
                              "duration_ms", ms, "client", req->client_ip ? req->client_ip : "-",
                              "pid", (int)getpid());
     if (!line) return;
@@ -474,6 +509,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     if (ctx->slot >= 0 && self_state) atomic_store(&self_state->busy_since_ms[ctx->slot], 0);
     buf_free(&ctx->req.body);
     buf_free(&ctx->res.body);
+    drop_external(&ctx->res); /* set but never queued */
     arena_free(ctx->req.pool);
     free(ctx);
     *req_cls = NULL;

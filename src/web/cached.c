@@ -47,6 +47,8 @@ static bool not_modified(http_request *req, const cached_page *page)
     return page->rendered_at <= (int64_t)timegm(&tm);
 }
 
+static void release_entry(void *entry) { local_cache_release(entry); }
+
 static void send(http_request *req, http_response *res, cached_page *page, int status)
 {
     if (status == 200) {
@@ -60,6 +62,11 @@ static void send(http_request *req, http_response *res, cached_page *page, int s
         res->status = 304;
         res->content_type = NULL;
         buf_reset(&res->body);
+    } else if (page->local) {
+        /* straight from worker memory; the entry is released once sent */
+        const local_entry *e = page->local;
+        page->local = NULL;
+        res_body_external(res, status, e->content_type, e->body, e->len, release_entry, (void *)e);
     } else {
         res->status = status;
         res->content_type = arena_strdup(req->pool, page->content_type);
