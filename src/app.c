@@ -5,6 +5,7 @@
 #include "api/catalog_api.h"
 
 #include "cache/redis.h"
+#include "cache/version_watch.h"
 #include "db/db.h"
 #include "events/mongo.h"
 #include "http/router.h"
@@ -33,6 +34,9 @@ int app_worker_init(void)
 {
     /* templates (a syntax error stops the worker) and the themed error page */
     if (views_init() != 0) return -1;
+    /* Learn catalogue version changes from Redis pushes (cache hits then
+     * need no round trip); without it every lookup asks Redis. */
+    version_watch_start();
     /* The MongoDB pool is per process (sockets cannot cross a fork); a bad
      * URI is a configuration error, but a down server is not. */
     return events_init();
@@ -40,6 +44,7 @@ int app_worker_init(void)
 
 void app_worker_exit(void)
 {
+    version_watch_stop();
     views_exit();
     events_shutdown();
     db_conn_close();

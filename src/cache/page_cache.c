@@ -1,7 +1,9 @@
 /* page_cache.c — see page_cache.h.
  *
- * Every lookup reads the version counter from Redis (one small round
- * trip), then looks in the worker's memory, then in Redis. An entry carries
+ * Every lookup first learns the current version: from the worker's
+ * version watch when it is provably current (version_watch.h), otherwise
+ * from Redis (one small round trip). Then it looks in the worker's memory,
+ * then in Redis. An entry carries
  * the version it was rendered at in its first line, so a stale entry is
  * recognised and ignored:
  *
@@ -10,6 +12,7 @@
 #include "cache/page_cache.h"
 
 #include "cache/redis.h"
+#include "cache/version_watch.h"
 #include "core/log.h"
 
 #include <sodium.h>
@@ -85,13 +88,17 @@ int page_cache_lookup(const char *key, cached_page *page)
 {
     page->version = -1;
     page->local = NULL;
-    redisReply *r = cache_command("GET " VERSION_KEY);
-    if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)) {
-        if (r) freeReplyObject(r);
-        return -1;
+    int64_t current = version_watch_current();
+    redisReply *r;
+    if (current < 0) {
+        r = cache_command("GET " VERSION_KEY);
+        if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)) {
+            if (r) freeReplyObject(r);
+            return -1;
+        }
+        current = r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : 0;
+        freeReplyObject(r);
     }
-    int64_t current = r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : 0;
-    freeReplyObject(r);
     page->version = current;
 
     const local_entry *e = local_cache_get(key, current);

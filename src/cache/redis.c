@@ -17,33 +17,38 @@ static void drop(void)
     thread_ctx = NULL;
 }
 
-redisContext *cache_conn(void)
+redisContext *cache_connect_new(void)
 {
-    if (thread_ctx) return thread_ctx;
-    time_t now = time(NULL);
-    if (now < thread_next_attempt) return NULL;
     struct timeval connect_tv = {0, 300 * 1000}, io_tv = {1, 0};
     redisContext *c = redisConnectWithTimeout(cfg.redis_host, cfg.redis_port, connect_tv);
     if (!c || c->err) {
         log_warn("redis: cannot connect to %s:%d: %s", cfg.redis_host, cfg.redis_port, c ? c->errstr : "out of memory");
         if (c) redisFree(c);
-        thread_next_attempt = now + 1;
         return NULL;
     }
     redisSetTimeout(c, io_tv);
-    thread_ctx = c;
     if (cfg.redis_password[0]) {
         redisReply *r = redisCommand(c, "AUTH %s", cfg.redis_password);
         bool ok = r && r->type != REDIS_REPLY_ERROR;
         if (r) freeReplyObject(r);
-        if (!ok) { log_error("redis: AUTH failed"); drop(); thread_next_attempt = now + 1; return NULL; }
+        if (!ok) { log_error("redis: AUTH failed"); redisFree(c); return NULL; }
     }
     if (cfg.redis_db) {
         redisReply *r = redisCommand(c, "SELECT %d", cfg.redis_db);
         bool ok = r && r->type != REDIS_REPLY_ERROR;
         if (r) freeReplyObject(r);
-        if (!ok) { log_error("redis: SELECT %d failed", cfg.redis_db); drop(); return NULL; }
+        if (!ok) { log_error("redis: SELECT %d failed", cfg.redis_db); redisFree(c); return NULL; }
     }
+    return c;
+}
+
+redisContext *cache_conn(void)
+{
+    if (thread_ctx) return thread_ctx;
+    time_t now = time(NULL);
+    if (now < thread_next_attempt) return NULL;
+    thread_ctx = cache_connect_new();
+    if (!thread_ctx) thread_next_attempt = now + 1;
     return thread_ctx;
 }
 

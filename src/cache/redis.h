@@ -14,6 +14,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* A new, authenticated connection of its own (caller frees it), for the
+ * rare user that must not share the thread's one (a subscriber). NULL on
+ * failure (logged). */
+redisContext *cache_connect_new(void);
 /* The thread's connection, or NULL while Redis is unreachable. */
 redisContext *cache_conn(void);
 void cache_close(void);
