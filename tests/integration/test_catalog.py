@@ -956,3 +956,48 @@ def test_head_requests(path, shop, snapshot):
     if g.status_code == 200:
         cond = shop.head(path, headers={"If-None-Match": g.headers["ETag"]})
         assert cond.status_code == 304
+
+
+def test_no_worker_serves_a_stale_price_even_across_a_redis_restart(snapshot, shop, stack, direct_url, shoease_cli):
+    """Each worker learns catalogue changes from Redis pushes (the version
+    watch) and keeps pages in its own memory. Whichever worker answers, the
+    request right after a committed change must show it — also while the
+    watch reconnects after Redis restarts (then it falls back to asking)."""
+    import requests
+    card = pick(snapshot, 11, lambda c: not c["on_sale"])
+    slug = card["slug"]
+    before = shop.product(slug)
+    old_amount = before["price"]["amount"]
+    old_compare = before["compare_at"]["amount"] if before["compare_at"] else None
+    url = direct_url + "/api/v1/products/" + slug
+    s = requests.Session()
+
+    def amounts(n):
+        # a new connection each time so both workers (and their threads) answer
+        return [requests.get(url, headers={"Connection": "close"}, timeout=10).json()["price"]["amount"]
+                for _ in range(n)]
+
+    def round_trip(rounds, start):
+        for i in range(rounds):
+            amount = start + i
+            set_price(shoease_cli, slug, amount)
+            seen = amounts(6)
+            assert seen == [amount] * 6, "round %d: set %d, workers answered %s" % (i, amount, seen)
+
+    try:
+        for _ in range(10):          # warm every worker's memory
+            s.get(url, timeout=10)
+        round_trip(12, old_amount + 100)
+        stack.restart("redis")
+        round_trip(6, old_amount + 200)                 # right after the restart
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:              # and once the watch is back
+            if s.get(direct_url + "/readyz", timeout=10).status_code == 200:
+                break
+            time.sleep(0.2)
+        time.sleep(1.5)
+        round_trip(6, old_amount + 300)
+    finally:
+        s.close()
+        set_price(shoease_cli, slug, old_amount, old_compare)
+    assert shop.product(slug)["price"]["amount"] == old_amount
