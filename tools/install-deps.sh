@@ -22,7 +22,7 @@ FALLBACK_TOOLCHAIN=go1.22.12
 PACKAGES=(
   build-essential pkg-config meson ninja-build
   libmicrohttpd-dev libmariadb-dev libhiredis-dev libmongoc-dev libbson-dev
-  libjansson-dev libsodium-dev libcurl4-openssl-dev libcairo2-dev
+  libjansson-dev libsodium-dev libcurl4-openssl-dev libcairo2-dev zlib1g-dev
   libcmocka-dev libseccomp-dev
   mariadb-server mariadb-client redis-server redis-tools nginx-light
   wrk openssl curl

@@ -68,7 +68,7 @@ static void drop(struct node *n)
     while (*pp && *pp != n) pp = &(*pp)->chain;
     if (*pp) *pp = n->chain;
     lru_unlink(n);
-    total_bytes -= n->pub.len;
+    total_bytes -= n->pub.len + n->pub.gz_len;
     unref(n);
 }
 
@@ -98,10 +98,10 @@ const local_entry *local_cache_get(const char *key, int64_t version)
 }
 
 void local_cache_put(const char *key, int64_t version, int64_t rendered_at, const char *etag,
-                     const char *content_type, const char *body, size_t len)
+                     const char *content_type, const char *body, size_t len, const char *gz, size_t gz_len)
 {
-    if (len > LOCAL_CACHE_MAX_BYTES / 16) return; /* one page must not flush the rest */
-    struct node *n = malloc(sizeof *n + len);
+    if (len + gz_len > LOCAL_CACHE_MAX_BYTES / 16) return; /* one page must not flush the rest */
+    struct node *n = malloc(sizeof *n + len + gz_len);
     if (!n) return;
     memset(n, 0, sizeof *n);
     atomic_init(&n->refs, 1);
@@ -109,6 +109,9 @@ void local_cache_put(const char *key, int64_t version, int64_t rendered_at, cons
     n->key = strdup(key);
     if (!n->key) { free(n); return; }
     memcpy(n->data, body, len);
+    if (gz_len) memcpy(n->data + len, gz, gz_len);
+    n->pub.gz_len = gz_len;
+    n->pub.gz_body = gz_len ? n->data + len : NULL;
     n->pub.version = version;
     n->pub.rendered_at = rendered_at;
     snprintf(n->pub.etag, sizeof n->pub.etag, "%s", etag);
@@ -122,7 +125,7 @@ void local_cache_put(const char *key, int64_t version, int64_t rendered_at, cons
     n->chain = buckets[n->hash % NBUCKETS];
     buckets[n->hash % NBUCKETS] = n;
     lru_push_front(n);
-    total_bytes += len;
+    total_bytes += len + gz_len;
     while (total_bytes > LOCAL_CACHE_MAX_BYTES && lru_tail && lru_tail != n) drop(lru_tail);
     pthread_mutex_unlock(&lock);
 }

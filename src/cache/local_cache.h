@@ -26,6 +26,8 @@ typedef struct local_entry {
     char content_type[64];
     size_t len;
     const char *body;       /* len bytes, immutable */
+    size_t gz_len;          /* 0: no compressed form */
+    const char *gz_body;    /* the same page, gzip-compressed */
 } local_entry;
 
 /* A referenced entry for `key` at exactly `version`, or NULL. Release it
@@ -33,7 +35,7 @@ typedef struct local_entry {
 const local_entry *local_cache_get(const char *key, int64_t version);
 /* Copy a page in (replacing an older entry for the key). */
 void local_cache_put(const char *key, int64_t version, int64_t rendered_at, const char *etag,
-                     const char *content_type, const char *body, size_t len);
+                     const char *content_type, const char *body, size_t len, const char *gz, size_t gz_len);
 void local_cache_release(const local_entry *e);
 /* Drop everything (tests; worker exit). */
 void local_cache_clear(void);

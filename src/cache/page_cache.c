@@ -7,12 +7,13 @@
  * the version it was rendered at in its first line, so a stale entry is
  * recognised and ignored:
  *
- *   "<version>\n<etag>\n<content type>\n<rendered at>\n<body bytes>"
+ *   "<version>\n<etag>\n<content type>\n<rendered at>\n<body length>\n<body><gzip body>"
  */
 #include "cache/page_cache.h"
 
 #include "cache/redis.h"
 #include "cache/version_watch.h"
+#include "core/gzip.h"
 #include "core/log.h"
 
 #include <sodium.h>
@@ -56,16 +57,17 @@ int64_t catalog_cache_version(void)
 void cached_page_free(cached_page *page)
 {
     buf_free(&page->body);
+    buf_free(&page->gz);
     local_cache_release(page->local);
     page->local = NULL;
 }
 
-/* Split "<version>\n<etag>\n<ctype>\n<body>" into page. */
+/* Split an entry (format above) into page. */
 static bool decode_entry(const char *s, size_t len, cached_page *page, int64_t *version)
 {
-    const char *end = s + len, *fields[4];
+    const char *end = s + len, *fields[5];
     const char *p = s;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         if (!nl) return false;
         fields[i] = p;
@@ -79,8 +81,12 @@ static bool decode_entry(const char *s, size_t len, cached_page *page, int64_t *
     page->etag[el] = '\0';
     memcpy(page->content_type, fields[2], cl);
     page->content_type[cl] = '\0';
+    size_t body_len = (size_t)strtoull(fields[4], NULL, 10);
+    if (body_len > (size_t)(end - p)) return false;
     buf_reset(&page->body);
-    buf_append(&page->body, p, (size_t)(end - p));
+    buf_append(&page->body, p, body_len);
+    buf_reset(&page->gz);
+    buf_append(&page->gz, p + body_len, (size_t)(end - p) - body_len);
     return true;
 }
 
@@ -115,7 +121,7 @@ int page_cache_lookup(const char *key, cached_page *page)
     if (r && r->type == REDIS_REPLY_STRING && decode_entry(r->str, r->len, page, &entry_version) &&
         entry_version == current) {
         local_cache_put(key, current, page->rendered_at, page->etag, page->content_type, buf_cstr(&page->body),
-                        page->body.len);
+                        page->body.len, buf_cstr(&page->gz), page->gz.len);
         rc = 1;
     }
     if (r) freeReplyObject(r);
@@ -131,16 +137,19 @@ void page_cache_store(const char *key, cached_page *page, const char *content_ty
     snprintf(page->etag, sizeof page->etag, "\"%s\"", hex);
     snprintf(page->content_type, sizeof page->content_type, "%s", content_type);
     page->rendered_at = (int64_t)time(NULL);
+    buf_reset(&page->gz);
+    gzip_compress(buf_cstr(&page->body), page->body.len, &page->gz); /* once, served many times */
     if (page->version < 0) return; /* Redis was down at lookup: don't cache */
     buf entry = BUF_INIT;
-    buf_printf(&entry, "%lld\n%s\n%s\n%lld\n", (long long)page->version, page->etag, page->content_type,
-               (long long)page->rendered_at);
+    buf_printf(&entry, "%lld\n%s\n%s\n%lld\n%zu\n", (long long)page->version, page->etag, page->content_type,
+               (long long)page->rendered_at, page->body.len);
     buf_append(&entry, buf_cstr(&page->body), page->body.len);
+    buf_append(&entry, buf_cstr(&page->gz), page->gz.len);
     buf full = BUF_INIT; /* the whole key, however long: a cut key would serve another URL's page */
     buf_printf(&full, "page:%s", key);
     cache_set(buf_cstr(&full), entry.data, entry.len, ttl_seconds);
     local_cache_put(key, page->version, page->rendered_at, page->etag, page->content_type, buf_cstr(&page->body),
-                    page->body.len);
+                    page->body.len, buf_cstr(&page->gz), page->gz.len);
     buf_free(&full);
     buf_free(&entry);
 }

@@ -26,6 +26,7 @@ int64_t catalog_cache_version(void);
 
 typedef struct cached_page {
     buf body;
+    buf gz;                 /* body gzip-compressed (empty when not worth it) */
     char etag[48];          /* strong validator, quoted */
     char content_type[64];
     int64_t version;

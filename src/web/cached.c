@@ -1,6 +1,8 @@
 /* cached.c — see cached.h. */
 #include "web/cached.h"
 
+#include "core/gzip.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -51,11 +53,21 @@ static void release_entry(void *entry) { local_cache_release(entry); }
 
 static void send(http_request *req, http_response *res, cached_page *page, int status)
 {
+    /* The compressed form is a representation of its own: its own strong
+     * ETag ("<hash>-gz"), and Vary so caches keep the two apart. */
+    size_t gz_len = page->local ? page->local->gz_len : page->gz.len;
+    bool gz = status == 200 && gz_len > 0 && gzip_accepted(req_header(req, "Accept-Encoding"));
+    if (gz) {
+        size_t n = strlen(page->etag);
+        if (n >= 2 && n + 3 < sizeof page->etag && page->etag[n - 1] == '"') strcpy(page->etag + n - 1, "-gz\"");
+        res_header(res, "Content-Encoding", "gzip");
+    }
     if (status == 200) {
         char date[64];
         http_date(page->rendered_at, date, sizeof date);
         res_header(res, "ETag", arena_strdup(req->pool, page->etag));
         res_header(res, "Last-Modified", arena_strdup(req->pool, date));
+        res_header(res, "Vary", "Accept-Encoding");
     }
     res_header(res, "Cache-Control", "public, max-age=0, must-revalidate");
     if (status == 200 && not_modified(req, page)) {
@@ -66,13 +78,15 @@ static void send(http_request *req, http_response *res, cached_page *page, int s
         /* straight from worker memory; the entry is released once sent */
         const local_entry *e = page->local;
         page->local = NULL;
-        res_body_external(res, status, e->content_type, e->body, e->len, release_entry, (void *)e);
+        res_body_external(res, status, e->content_type, gz ? e->gz_body : e->body, gz ? e->gz_len : e->len,
+                          release_entry, (void *)e);
     } else {
+        buf *chosen = gz ? &page->gz : &page->body;
         res->status = status;
         res->content_type = arena_strdup(req->pool, page->content_type);
         buf_free(&res->body);
-        res->body = page->body;         /* hand the buffer over, no copy */
-        page->body = (buf)BUF_INIT;
+        res->body = *chosen;            /* hand the buffer over, no copy */
+        *chosen = (buf)BUF_INIT;
     }
     cached_page_free(page);
 }

@@ -12,6 +12,7 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/config.h"
+#include "core/gzip.h"
 #include "core/text.h"
 #include "http/router.h"
 
@@ -173,12 +174,38 @@ static void test_production_check(void **state)
     for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) unsetenv(vars[i]);
 }
 
+static void test_gzip(void **state)
+{
+    (void)state;
+    assert_true(gzip_accepted("gzip"));
+    assert_true(gzip_accepted("gzip, deflate, br"));
+    assert_true(gzip_accepted("br;q=1.0, gzip;q=0.8"));
+    assert_true(gzip_accepted("deflate, GZIP"));
+    assert_false(gzip_accepted(NULL));
+    assert_false(gzip_accepted("identity"));
+    assert_false(gzip_accepted("gzip;q=0"));
+    assert_false(gzip_accepted("gzip; q=0.0, br"));
+    assert_false(gzip_accepted("x-gzipped"));
+    buf page = BUF_INIT, gz = BUF_INIT;
+    for (int i = 0; i < 200; i++) buf_printf(&page, "<li class=\"card\">Shoe %d</li>\n", i);
+    assert_true(gzip_compress(page.data, page.len, &gz));
+    assert_true(gz.len < page.len / 3);
+    assert_int_equal((unsigned char)gz.data[0], 0x1f); /* gzip magic */
+    assert_int_equal((unsigned char)gz.data[1], 0x8b);
+    buf small = BUF_INIT;
+    assert_false(gzip_compress("tiny", 4, &small)); /* not worth it */
+    assert_int_equal(small.len, 0);
+    buf_free(&page);
+    buf_free(&gz);
+    buf_free(&small);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8),   cmocka_unit_test(test_percent), cmocka_unit_test(test_parse_int),
         cmocka_unit_test(test_buf),    cmocka_unit_test(test_arena),   cmocka_unit_test(test_router),
-        cmocka_unit_test(test_hosts),  cmocka_unit_test(test_production_check),
+        cmocka_unit_test(test_hosts),  cmocka_unit_test(test_production_check), cmocka_unit_test(test_gzip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
