@@ -201,6 +201,7 @@ int config_load(void)
     cfg.secure_cookies = bool_setting("SECURE_COOKIES", true);
     cfg.hsts_seconds = (int)int_setting("HSTS_SECONDS", 31536000, 0, 1LL << 30);
     cfg.admin_path = str_setting("ADMIN_PATH", "/secure-admin-portal");
+    cfg.sandbox = bool_setting("SANDBOX", true);
 
     cfg.template_dir = str_setting("TEMPLATE_DIR", "templates");
     cfg.static_dir = str_setting("STATIC_DIR", "static");
@@ -255,6 +256,7 @@ int config_check_deploy(buf *out)
     if (!strcmp(cfg.admin_path, "/secure-admin-portal") || !strcmp(cfg.admin_path, "/admin"))
         PROBLEM("ADMIN_PATH is a well-known default: choose a secret path");
     if (!cfg.mariadb_password[0]) PROBLEM("MARIADB_PASSWORD is empty");
+    if (!cfg.sandbox) PROBLEM("SANDBOX is off: workers would run without their seccomp filter");
 #undef PROBLEM
     return problems;
 }

@@ -36,6 +36,7 @@ typedef struct config {
     bool secure_cookies;        /* SECURE_COOKIES (default on) */
     int hsts_seconds;           /* HSTS_SECONDS */
     char *admin_path;           /* ADMIN_PATH: secret prefix of the admin portal */
+    bool sandbox;               /* SANDBOX: seccomp filter in serve workers (default on) */
 
     /* files */
     char *template_dir;         /* TEMPLATE_DIR */

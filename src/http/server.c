@@ -11,6 +11,7 @@
 #include "http/form.h"
 #include "http/http.h"
 #include "http/router.h"
+#include "http/sandbox.h"
 #include "http/worker.h"
 
 #include "app.h"
@@ -639,6 +640,13 @@ int http_worker_main(const int *fds, int nfds, worker_state *self)
             return 1;
         }
         nd++;
+    }
+
+    /* From here on the worker only serves: drop what it never needs. */
+    if (cfg.sandbox && sandbox_enter() != 0) {
+        for (int i = 0; i < nd; i++) MHD_stop_daemon(daemons[i]);
+        app_worker_exit();
+        return 1;
     }
 
     /* Heartbeat until told to stop. */
