@@ -5,17 +5,20 @@
 #include "api/catalog_api.h"
 
 #include "cache/redis.h"
+#include "core/config.h"
 #include "cache/version_watch.h"
 #include "db/db.h"
 #include "events/mongo.h"
 #include "http/router.h"
 #include "views/views.h"
 #include "web/health.h"
+#include "web/test_hooks.h"
 
 void app_register_routes(void)
 {
     router_add("GET", "/healthz", health_live);
     router_add("GET", "/readyz", health_ready);
+    if (cfg.test_hooks) router_add("GET", "/__test/sleep", test_hook_sleep);
 
     router_add("GET", "/api/v1/categories", api_categories);
     router_add("GET", "/api/v1/products", api_products);

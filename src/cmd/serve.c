@@ -9,6 +9,7 @@
 #include "http/prefork.h"
 
 #include <stdio.h>
+#include <unistd.h>
 
 int cmd_serve(int argc, char **argv)
 {
@@ -21,6 +22,8 @@ int cmd_serve(int argc, char **argv)
     }
     buf_free(&problems);
     if (cfg.debug) log_set_level(LOG_DEBUG);
+    if (geteuid() == 0 && !cfg.run_as_user[0])
+        log_warn("serve: running as root; set RUN_AS_USER so workers drop to an unprivileged user");
     app_register_routes();
     return prefork_serve();
 }

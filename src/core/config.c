@@ -157,7 +157,8 @@ static void free_config(void)
                      &cfg.migrations_dir, &cfg.media_dir, &cfg.access_log, &cfg.mariadb_host,
                      &cfg.mariadb_socket, &cfg.mariadb_user, &cfg.mariadb_password, &cfg.mariadb_database,
                      &cfg.redis_host, &cfg.redis_password, &cfg.mongo_uri, &cfg.mongo_database,
-                     &cfg.smtp_url, &cfg.mail_from, &cfg.currency, &cfg.site_name, &cfg.public_url};
+                     &cfg.smtp_url, &cfg.mail_from, &cfg.currency, &cfg.site_name, &cfg.public_url,
+                     &cfg.run_as_user};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) free(*strs[i]);
     for (int i = 0; i < cfg.n_allowed_hosts; i++) free(cfg.allowed_hosts[i]);
     for (int i = 0; i < cfg.n_trusted_proxies; i++) free(cfg.trusted_proxies[i]);
@@ -202,6 +203,8 @@ int config_load(void)
     cfg.hsts_seconds = (int)int_setting("HSTS_SECONDS", 31536000, 0, 1LL << 30);
     cfg.admin_path = str_setting("ADMIN_PATH", "/secure-admin-portal");
     cfg.sandbox = bool_setting("SANDBOX", true);
+    cfg.test_hooks = bool_setting("TEST_HOOKS", false);
+    cfg.run_as_user = str_setting("RUN_AS_USER", "");
 
     cfg.template_dir = str_setting("TEMPLATE_DIR", "templates");
     cfg.static_dir = str_setting("STATIC_DIR", "static");
@@ -257,6 +260,9 @@ int config_check_deploy(buf *out)
         PROBLEM("ADMIN_PATH is a well-known default: choose a secret path");
     if (!cfg.mariadb_password[0]) PROBLEM("MARIADB_PASSWORD is empty");
     if (!cfg.sandbox) PROBLEM("SANDBOX is off: workers would run without their seccomp filter");
+    if (geteuid() == 0 && !cfg.run_as_user[0])
+        PROBLEM("running as root without RUN_AS_USER: workers would serve with root privileges");
+    if (cfg.test_hooks) PROBLEM("TEST_HOOKS is on: test-only routes must never be served in production");
 #undef PROBLEM
     return problems;
 }

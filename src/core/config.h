@@ -37,6 +37,8 @@ typedef struct config {
     int hsts_seconds;           /* HSTS_SECONDS */
     char *admin_path;           /* ADMIN_PATH: secret prefix of the admin portal */
     bool sandbox;               /* SANDBOX: seccomp filter in serve workers (default on) */
+    char *run_as_user;          /* RUN_AS_USER: workers started as root become this user */
+    bool test_hooks;            /* TEST_HOOKS: /__test/ routes for the test stack (never production) */
 
     /* files */
     char *template_dir;         /* TEMPLATE_DIR */

@@ -7,9 +7,34 @@
 #include "core/log.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <seccomp.h>
 #include <stddef.h>
+#include <string.h>
 #include <sys/prctl.h>
+#include <unistd.h>
+
+int sandbox_drop_privileges(const char *user)
+{
+    if (geteuid() != 0 || !user || !*user) return 0;
+    struct passwd *pw = getpwnam(user);
+    if (!pw) {
+        log_error("RUN_AS_USER=%s: no such user", user);
+        return -1;
+    }
+    if (pw->pw_uid == 0) return 0;
+    /* groups first: after setuid we could no longer change them */
+    if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+        log_error("RUN_AS_USER=%s: cannot switch to it: %s", user, strerror(errno));
+        return -1;
+    }
+    if (setuid(0) == 0) { /* must be impossible now */
+        log_error("RUN_AS_USER=%s: root could be regained; refusing to serve", user);
+        return -1;
+    }
+    return 0;
+}
 
 static const int denied[] = {
     SCMP_SYS(execve),        SCMP_SYS(execveat),     SCMP_SYS(ptrace),        SCMP_SYS(process_vm_readv),

@@ -10,6 +10,11 @@
 #ifndef SHOEASE_HTTP_SANDBOX_H
 #define SHOEASE_HTTP_SANDBOX_H
 
+/* Privilege separation: a worker started as root (to share the master's
+ * sockets and files) becomes `user` before it serves. No-op when not root or
+ * when user is empty. Returns 0, or -1 after logging why. */
+int sandbox_drop_privileges(const char *user);
+
 /* Install the filter in the calling process (all its threads, present and
  * future). Returns 0, or -1 after logging why. */
 int sandbox_enter(void);

@@ -643,7 +643,7 @@ int http_worker_main(const int *fds, int nfds, worker_state *self)
     }
 
     /* From here on the worker only serves: drop what it never needs. */
-    if (cfg.sandbox && sandbox_enter() != 0) {
+    if (sandbox_drop_privileges(cfg.run_as_user) != 0 || (cfg.sandbox && sandbox_enter() != 0)) {
         for (int i = 0; i < nd; i++) MHD_stop_daemon(daemons[i]);
         app_worker_exit();
         return 1;

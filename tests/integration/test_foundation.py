@@ -350,6 +350,44 @@ def test_sighup_reload_under_load_drops_nothing(stack, direct_url):
     assert not failures, "%d requests failed during SIGHUP reload: %s" % (len(failures), failures[:5])
 
 
+def test_stuck_request_gets_its_worker_replaced(stack, direct_url):
+    """A request running longer than WORKER_TIMEOUT (5 s in the test stack)
+    gets its worker killed and replaced; the master and the other worker
+    keep serving meanwhile. /__test/sleep exists only with TEST_HOOKS=1."""
+    assert stack.wait_workers(2), "expected >= 2 workers, have %s" % stack.worker_pids()
+    timeout_s = int(stack.env_file_values().get("WORKER_TIMEOUT", "5"))
+    master = stack.master_pid()
+    before = set(stack.worker_pids())
+    log = stack.log_path("app")
+    log_start = log.stat().st_size
+    t0 = time.monotonic()
+    with pytest.raises(requests.RequestException):
+        # the worker dies under this request: no answer comes
+        requests.get(direct_url + "/__test/sleep?ms=%d" % ((timeout_s + 20) * 1000), timeout=timeout_s + 15)
+    waited = time.monotonic() - t0
+    assert timeout_s - 0.5 <= waited <= timeout_s + 5, "killed after %.1fs (WORKER_TIMEOUT=%ds)" % (waited, timeout_s)
+    assert wait_until(lambda: len(set(stack.worker_pids()) - before) >= 1 and len(stack.worker_pids()) >= 2, 3), \
+        "no replacement worker: before %s, now %s" % (sorted(before), stack.worker_pids())
+    assert stack.master_pid() == master
+    assert requests.get(direct_url + "/healthz", timeout=5).status_code == 200
+    with open(log, errors="replace") as fh:
+        fh.seek(log_start)
+        text = fh.read()
+    assert "WORKER_TIMEOUT" in text, "the master should log why it killed the worker"
+    # a short sleep is fine
+    r = requests.get(direct_url + "/__test/sleep?ms=50", timeout=5)
+    assert r.status_code == 200 and r.json() == {"slept_ms": 50}
+
+
+def test_test_hooks_refused_in_production(shoease_cli, tmp_path):
+    env = tmp_path / "prod.env"
+    env.write_text("SHOEASE_ENV=production\nSECRET_KEY=%s\nALLOWED_HOSTS=shop.example\nADMIN_PATH=/p-9f8e7d\n"
+                   "MARIADB_PASSWORD=x\nTEST_HOOKS=1\n" % ("k" * 48))
+    r = shoease_cli("check", env={"SHOEASE_ENV_FILE": str(env), "SHOEASE_ENV": "production"})
+    assert r.returncode != 0
+    assert "TEST_HOOKS" in (r.stdout + r.stderr)
+
+
 # ------------------------------------------------------------------ logs
 
 def access_log_path(stack):

@@ -165,12 +165,13 @@ static void test_production_check(void **state)
     setenv("ALLOWED_HOSTS", "shop.example", 1);
     setenv("ADMIN_PATH", "/portal-7f3a9", 1);
     setenv("MARIADB_PASSWORD", "pw", 1);
+    setenv("RUN_AS_USER", "nobody", 1); /* CI runs as root */
     assert_int_equal(config_load(), 0);
     assert_int_equal(config_check_deploy(NULL), 0);
 
     setenv("WORKERS", "lots", 1);
     assert_int_equal(config_load(), -1); /* a bad number is an error, not a default */
-    const char *vars[] = {"SHOEASE_ENV", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "ADMIN_PATH", "MARIADB_PASSWORD", "WORKERS"};
+    const char *vars[] = {"SHOEASE_ENV", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "ADMIN_PATH", "MARIADB_PASSWORD", "WORKERS", "RUN_AS_USER"};
     for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) unsetenv(vars[i]);
 }
 

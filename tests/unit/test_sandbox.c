@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -52,8 +53,34 @@ static void test_filter(void **state)
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* As root: the worker becomes `nobody` and cannot become root again. */
+static int child_drop(void)
+{
+    struct passwd *pw = getpwnam("nobody");
+    if (!pw) return 30;
+    if (sandbox_drop_privileges("nobody") != 0) return 31;
+    if (getuid() != pw->pw_uid || geteuid() != pw->pw_uid || getgid() != pw->pw_gid) return 32;
+    if (setuid(0) == 0) return 33;
+    if (sandbox_drop_privileges("no-such-user-here") != 0) return 34; /* not root any more: no-op */
+    return 0;
+}
+
+static void test_drop_privileges(void **state)
+{
+    (void)state;
+    if (geteuid() != 0) skip();
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) _exit(child_drop());
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(sandbox_drop_privileges(""), 0);  /* nothing asked: nothing done */
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_filter)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_filter), cmocka_unit_test(test_drop_privileges)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
