@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------ */
@@ -45,34 +46,31 @@ static int exec_fetch(db_stmt *st)
 
 enum {
     M_CATEGORY = 1, M_Q = 2, M_BRANDS = 4, M_COLOURS = 8, M_SIZES = 16, M_GENDER = 32,
-    M_COMBINATIONS = 64
+    M_CATEGORY_IDS = 64,   /* the category's subtree is bound as ids (else a recursive CTE finds it) */
+    M_COMBINATIONS = 128
 };
 
-enum sql_kind {
-    K_COUNT, K_PRICE, K_FACET_SIZES, K_FACET_BRANDS, K_FACET_COLOURS, K_FACET_GENDERS,
-    K_LIST /* + enum catalog_sort */, K_KINDS = K_LIST + SORT_POPULAR + 1
-};
+#define K_KINDS (SORT_POPULAR + 1)   /* one listing statement per sort and mask */
 
 #define SEARCH_COLS "p.name, p.description, p.tags, p.search_text"
 
-/* Columns of a product card (repo_card), 13 of them; table aliases p, b. */
+/* Columns of a product card (repo_card), 14 of them; table aliases p, b.
+ * Image, colours and stock come from the columns migration 0003 keeps on
+ * the product row. */
 #define CARD_COLS                                                                                       \
     "p.id, p.slug, p.name, b.slug, b.name, p.price, p.compare_at_price, p.currency, p.rating_avg,"      \
-    " p.rating_count,"                                                                                  \
-    " (SELECT CONCAT(i.url, '\x1f', i.alt) FROM product_images i WHERE i.product_id = p.id"             \
-    "   ORDER BY i.position, i.id LIMIT 1),"                                                            \
+    " p.rating_count, p.card_image_url, p.card_image_alt,"                                              \
     " (SELECT GROUP_CONCAT(CONCAT(c.name, '\x1f', c.hex, '\x1f', c.slug) ORDER BY c.position, c.id"     \
-    "   SEPARATOR '\x1e') FROM colours c"                                                               \
-    "   WHERE c.id IN (SELECT v.colour_id FROM variants v WHERE v.product_id = p.id)),"                 \
-    " EXISTS (SELECT 1 FROM variants v WHERE v.product_id = p.id AND v.stock > 0)"
-#define CARD_NCOLS 13
+    "   SEPARATOR '\x1e') FROM colours c WHERE FIND_IN_SET(c.id, p.colour_ids)),"                       \
+    " p.stock_sizes <> ''"
+#define CARD_NCOLS 14
 #define CARD_FROM " FROM products p JOIN brands b ON b.id = p.brand_id"
 
-static unsigned query_mask(const repo_query *q)
+static unsigned query_mask(const repo_query *q, int ncategory_ids)
 {
     const catalog_filter *f = q->f;
     unsigned m = 0;
-    if (f->category && *f->category) m |= M_CATEGORY;
+    if (f->category && *f->category) m |= ncategory_ids > 0 ? M_CATEGORY_IDS : M_CATEGORY;
     if (q->terms && *q->terms) m |= M_Q;
     if (f->nbrands > 0) m |= M_BRANDS;
     if (f->ncolours > 0) m |= M_COLOURS;
@@ -84,39 +82,76 @@ static unsigned query_mask(const repo_query *q)
 /* A search with nothing searchable in it matches no product. */
 static bool matches_nothing(const repo_query *q) { return q->f->q && *q->f->q && (!q->terms || !*q->terms); }
 
-static void append_list_placeholders(buf *b)
+static void append_placeholders(buf *b, int n)
 {
-    for (int i = 0; i < CATALOG_MAX_MULTI; i++) buf_puts(b, i ? ",?" : "?");
+    for (int i = 0; i < n; i++) buf_puts(b, i ? ",?" : "?");
 }
 
-/* The WHERE clause; bind_where binds its parameters in the same order. */
-static void append_where(buf *b, unsigned mask, bool with_price)
+/* The listing statement. Its rows are the candidates: every active product
+ * in the category (with its subtree) that matches the search. The facet
+ * filters (brand, colour, size, gender) are not conditions but flag
+ * columns, because each facet is counted under every filter except its
+ * own; shop/catalog.c counts the facets, sorts and pages from these rows,
+ * so the whole listing is one round trip. The flags are the same
+ * fragments the filters always were, so they match exactly as before
+ * (collation included). The price filter is plain integer arithmetic and
+ * is applied in C. bind_listing binds the parameters in the same order. */
+static void build_listing_sql(buf *b, enum catalog_sort sort, unsigned mask)
 {
-    buf_puts(b, " WHERE p.active = 1");
-    if (with_price) buf_puts(b, " AND p.price BETWEEN ? AND ?");
-    if (mask & M_CATEGORY)
+    buf_puts(b, "SELECT p.id, p.slug, p.name, p.brand_id, p.price, p.compare_at_price, p.currency, p.rating_avg,"
+                " p.rating_count, p.card_image_url, p.card_image_alt, p.stock_sizes, p.colour_ids, p.gender");
+    /* two sort keys beyond the ones above (price, rating, id), NULL when
+     * this sort needs fewer: see repo_listing_row */
+    if (sort == SORT_RELEVANCE && (mask & M_Q))
+        buf_puts(b, ", MATCH (" SEARCH_COLS ") AGAINST (? IN BOOLEAN MODE), p.popularity");
+    else if (sort == SORT_RELEVANCE)
+        buf_puts(b, ", p.featured, p.popularity");
+    else if (sort == SORT_NEWEST)
+        buf_puts(b, ", p.created_at, NULL");
+    else if (sort == SORT_POPULAR)
+        buf_puts(b, ", NULL, p.popularity");
+    else
+        buf_puts(b, ", NULL, NULL");
+    /* the facet filters as one number: bit 1 brand, 2 colour, 4 size,
+     * 8 gender, each set when the product passes that filter (or it is not
+     * set). IS TRUE turns the NULL of "x IN (..., NULL)" into 0. */
+    buf_puts(b, ", 0");
+    if (mask & M_BRANDS) {
+        buf_puts(b, " + (p.brand_id IN (SELECT fb.id FROM brands fb WHERE fb.slug IN (");
+        append_placeholders(b, CATALOG_MAX_MULTI);
+        buf_puts(b, ")) IS TRUE)");
+    } else {
+        buf_puts(b, " + 1");
+    }
+    if (mask & M_COLOURS) {
+        buf_puts(b, " + 2 * (p.id IN (SELECT fv.product_id FROM variants fv JOIN colours fc ON fc.id = fv.colour_id"
+                    " WHERE fc.slug IN (");
+        append_placeholders(b, CATALOG_MAX_MULTI);
+        buf_puts(b, ")) IS TRUE)");
+    } else {
+        buf_puts(b, " + 2");
+    }
+    if (mask & M_SIZES) {
+        buf_puts(b, " + 4 * (p.id IN (SELECT sv.product_id FROM variants sv WHERE sv.stock > 0 AND sv.size_key IN (");
+        append_placeholders(b, CATALOG_MAX_MULTI);
+        buf_puts(b, ")) IS TRUE)");
+    } else {
+        buf_puts(b, " + 4");
+    }
+    buf_puts(b, mask & M_GENDER ? " + 8 * ((p.gender = ?) IS TRUE)" : " + 8");
+
+    buf_puts(b, " FROM products p WHERE p.active = 1");
+    if (mask & M_CATEGORY_IDS) {
+        buf_puts(b, " AND p.category_id IN (");
+        append_placeholders(b, REPO_CATEGORY_IDS_MAX);
+        buf_puts(b, ")");
+    } else if (mask & M_CATEGORY) {
         buf_puts(b, " AND p.category_id IN (WITH RECURSIVE sub (id, depth) AS ("
                     "SELECT id, 0 FROM categories WHERE slug = ?"
                     " UNION ALL SELECT c.id, sub.depth + 1 FROM categories c JOIN sub ON c.parent_id = sub.id"
                     " WHERE sub.depth < 16) SELECT id FROM sub)");
+    }
     if (mask & M_Q) buf_puts(b, " AND MATCH (" SEARCH_COLS ") AGAINST (? IN BOOLEAN MODE)");
-    if (mask & M_BRANDS) {
-        buf_puts(b, " AND p.brand_id IN (SELECT fb.id FROM brands fb WHERE fb.slug IN (");
-        append_list_placeholders(b);
-        buf_puts(b, "))");
-    }
-    if (mask & M_COLOURS) {
-        buf_puts(b, " AND p.id IN (SELECT fv.product_id FROM variants fv JOIN colours fc ON fc.id = fv.colour_id"
-                    " WHERE fc.slug IN (");
-        append_list_placeholders(b);
-        buf_puts(b, "))");
-    }
-    if (mask & M_SIZES) {
-        buf_puts(b, " AND p.id IN (SELECT sv.product_id FROM variants sv WHERE sv.stock > 0 AND sv.size_key IN (");
-        append_list_placeholders(b);
-        buf_puts(b, "))");
-    }
-    if (mask & M_GENDER) buf_puts(b, " AND p.gender = ?");
 }
 
 static void bind_list(db_stmt *st, int *i, const char *const *values, int n)
@@ -127,78 +162,25 @@ static void bind_list(db_stmt *st, int *i, const char *const *values, int n)
     }
 }
 
-static int bind_where(db_stmt *st, int i, unsigned mask, bool with_price, const repo_query *q)
+static void bind_listing(db_stmt *st, enum catalog_sort sort, unsigned mask, const repo_query *q,
+                         const int64_t *category_ids, int ncategory_ids)
 {
     const catalog_filter *f = q->f;
-    if (with_price) {
-        db_bind_int64(st, i++, f->price_min < 0 ? 0 : f->price_min);
-        db_bind_int64(st, i++, f->price_max < 0 ? INT64_MAX : f->price_max);
-    }
-    if (mask & M_CATEGORY) db_bind_text(st, i++, f->category, -1);
-    if (mask & M_Q) db_bind_text(st, i++, q->terms, -1);
+    int i = 0;
+    if (sort == SORT_RELEVANCE && (mask & M_Q)) db_bind_text(st, i++, q->terms, -1);
     if (mask & M_BRANDS) bind_list(st, &i, f->brands, f->nbrands);
     if (mask & M_COLOURS) bind_list(st, &i, f->colours, f->ncolours);
     if (mask & M_SIZES) bind_list(st, &i, f->sizes, f->nsizes);
     if (mask & M_GENDER) db_bind_text(st, i++, f->gender, -1);
-    return i;
-}
-
-static const char *order_by(enum catalog_sort sort, unsigned mask)
-{
-    switch (sort) {
-    case SORT_RELEVANCE:
-        return (mask & M_Q) ? " ORDER BY MATCH (" SEARCH_COLS ") AGAINST (? IN BOOLEAN MODE) DESC,"
-                              " p.popularity DESC, p.id DESC"
-                            : " ORDER BY p.featured DESC, p.popularity DESC, p.id DESC";
-    case SORT_NEWEST: return " ORDER BY p.created_at DESC, p.id DESC";
-    case SORT_PRICE_ASC: return " ORDER BY p.price ASC, p.id ASC";
-    case SORT_PRICE_DESC: return " ORDER BY p.price DESC, p.id DESC";
-    case SORT_RATING: return " ORDER BY p.rating_avg DESC, p.rating_count DESC, p.id DESC";
-    case SORT_POPULAR: return " ORDER BY p.popularity DESC, p.id DESC";
+    if (mask & M_CATEGORY_IDS) {
+        for (int k = 0; k < REPO_CATEGORY_IDS_MAX; k++) {
+            if (k < ncategory_ids) db_bind_int64(st, i++, category_ids[k]);
+            else db_bind_null(st, i++);
+        }
+    } else if (mask & M_CATEGORY) {
+        db_bind_text(st, i++, f->category, -1);
     }
-    return " ORDER BY p.id DESC";
-}
-
-static void build_sql(buf *b, int kind, unsigned mask)
-{
-    switch (kind) {
-    case K_COUNT:
-        buf_puts(b, "SELECT COUNT(*) FROM products p");
-        append_where(b, mask, true);
-        break;
-    case K_PRICE:
-        buf_puts(b, "SELECT MIN(p.price), MAX(p.price), COUNT(*) FROM products p");
-        append_where(b, mask, false);
-        break;
-    case K_FACET_SIZES:
-        buf_puts(b, "SELECT v.size_key, v.size_system, MIN(v.size_value), COUNT(DISTINCT v.product_id)"
-                    " FROM variants v JOIN products p ON p.id = v.product_id");
-        append_where(b, mask, true);
-        buf_puts(b, " AND v.stock > 0 GROUP BY v.size_key, v.size_system ORDER BY v.size_system, MIN(v.size_value)");
-        break;
-    case K_FACET_BRANDS:
-        buf_puts(b, "SELECT b.slug, b.name, COUNT(*) FROM products p JOIN brands b ON b.id = p.brand_id");
-        append_where(b, mask, true);
-        buf_puts(b, " GROUP BY b.id, b.slug, b.name ORDER BY b.name, b.id");
-        break;
-    case K_FACET_COLOURS:
-        buf_puts(b, "SELECT c.slug, c.name, c.hex, COUNT(DISTINCT v.product_id)"
-                    " FROM variants v JOIN colours c ON c.id = v.colour_id JOIN products p ON p.id = v.product_id");
-        append_where(b, mask, true);
-        buf_puts(b, " GROUP BY c.id, c.slug, c.name, c.hex, c.position ORDER BY c.position, c.id");
-        break;
-    case K_FACET_GENDERS:
-        buf_puts(b, "SELECT p.gender, COUNT(*) FROM products p");
-        append_where(b, mask, true);
-        buf_puts(b, " GROUP BY p.gender ORDER BY p.gender");
-        break;
-    default:
-        buf_puts(b, "SELECT " CARD_COLS CARD_FROM);
-        append_where(b, mask, true);
-        buf_puts(b, order_by((enum catalog_sort)(kind - K_LIST), mask));
-        buf_puts(b, " LIMIT ? OFFSET ?");
-        break;
-    }
+    if (mask & M_Q) db_bind_text(st, i++, q->terms, -1);
 }
 
 /* Each distinct statement is built once per process and never freed, so
@@ -206,28 +188,38 @@ static void build_sql(buf *b, int kind, unsigned mask)
 static pthread_mutex_t sql_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *sql_table[K_KINDS][M_COMBINATIONS];
 
-static const char *sql_for(int kind, unsigned mask)
+static const char *listing_sql(enum catalog_sort sort, unsigned mask)
 {
     pthread_mutex_lock(&sql_lock);
-    if (!sql_table[kind][mask]) {
+    if (!sql_table[sort][mask]) {
         buf b = BUF_INIT;
-        build_sql(&b, kind, mask);
-        sql_table[kind][mask] = buf_detach(&b);
+        build_listing_sql(&b, sort, mask);
+        sql_table[sort][mask] = buf_detach(&b);
     }
-    const char *s = sql_table[kind][mask];
+    const char *s = sql_table[sort][mask];
     pthread_mutex_unlock(&sql_lock);
     return s;
 }
 
-static db_stmt *prepare_kind(int kind, unsigned mask)
-{
-    db_conn *c = db_conn_get();
-    if (!c) return NULL;
-    return db_prepare(c, sql_for(kind, mask));
-}
-
 /* ------------------------------------------------------------------ */
 /* Listing                                                              */
+
+/* "4.35" (a DECIMAL(3,2)) → 435, exactly. */
+static int64_t decimal_hundredths(const char *s)
+{
+    int64_t whole = 0, frac = 0;
+    int digits = 0;
+    bool neg = *s == '-';
+    if (neg) s++;
+    while (*s >= '0' && *s <= '9') whole = whole * 10 + (*s++ - '0');
+    if (*s == '.') {
+        s++;
+        while (*s >= '0' && *s <= '9' && digits < 2) { frac = frac * 10 + (*s++ - '0'); digits++; }
+    }
+    while (digits++ < 2) frac *= 10;
+    int64_t v = whole * 100 + frac;
+    return neg ? -v : v;
+}
 
 static void read_card(arena *a, db_stmt *st, int base, repo_card *c)
 {
@@ -242,17 +234,10 @@ static void read_card(arena *a, db_stmt *st, int base, repo_card *c)
     snprintf(c->currency, sizeof c->currency, "%s", db_col_text(st, base + 7, NULL));
     c->rating_avg = db_col_double(st, base + 8);
     c->rating_count = db_col_int64(st, base + 9);
-    const char *img = col_dup(a, st, base + 10);
-    char *sep = strchr(img, '\x1f');
-    if (sep) {
-        *sep = '\0';
-        c->image_alt = sep + 1;
-    } else {
-        c->image_alt = "";
-    }
-    c->image_url = img;
-    c->colours = col_dup(a, st, base + 11);
-    c->in_stock = db_col_int64(st, base + 12) != 0;
+    c->image_url = col_dup(a, st, base + 10);
+    c->image_alt = col_dup(a, st, base + 11);
+    c->colours = db_col_is_null(st, base + 12) ? NULL : col_dup(a, st, base + 12);
+    c->in_stock = db_col_int64(st, base + 13) != 0;
 }
 
 static int fetch_cards(arena *a, db_stmt *st, repo_card **out, int *n)
@@ -268,109 +253,102 @@ static int fetch_cards(arena *a, db_stmt *st, repo_card **out, int *n)
     return r < 0 ? -1 : 0;
 }
 
-int repo_count_products(const repo_query *q, int64_t *total)
-{
-    *total = 0;
-    if (matches_nothing(q)) return 0;
-    unsigned mask = query_mask(q);
-    db_stmt *st = prepare_kind(K_COUNT, mask);
-    if (!st) return -1;
-    bind_where(st, 0, mask, true, q);
-    int r = exec_fetch(st);
-    if (r < 0) return -1;
-    if (r == 1) {
-        *total = db_col_int64(st, 0);
-        db_reset(st);
-    }
-    return 0;
-}
-
-int repo_list_products(arena *a, const repo_query *q, int64_t offset, int limit, repo_card **out, int *n)
+int repo_listing(arena *a, const repo_query *q, const int64_t *category_ids, int ncategory_ids,
+                 repo_listing_row **out, int *n)
 {
     *out = NULL;
     *n = 0;
     if (matches_nothing(q)) return 0;
-    unsigned mask = query_mask(q);
+    if (ncategory_ids > REPO_CATEGORY_IDS_MAX) ncategory_ids = 0;   /* too many: let SQL walk the tree */
+    unsigned mask = query_mask(q, ncategory_ids);
     enum catalog_sort sort = q->f->sort;
     if (sort < SORT_RELEVANCE || sort > SORT_POPULAR) sort = SORT_RELEVANCE;
-    db_stmt *st = prepare_kind(K_LIST + (int)sort, mask);
+    db_conn *c = db_conn_get();
+    db_stmt *st = c ? db_prepare(c, listing_sql(sort, mask)) : NULL;
     if (!st) return -1;
-    int i = bind_where(st, 0, mask, true, q);
-    if (sort == SORT_RELEVANCE && (mask & M_Q)) db_bind_text(st, i++, q->terms, -1);
-    db_bind_int64(st, i++, limit);
-    db_bind_int64(st, i++, offset);
+    bind_listing(st, sort, mask, q, category_ids, ncategory_ids);
     if (db_exec(st) < 0) { db_reset(st); return -1; }
-    return fetch_cards(a, st, out, n);
-}
-
-int repo_facet_counts(arena *a, const repo_query *q, enum repo_facet_kind kind, repo_facet **out, int *n)
-{
-    *out = NULL;
-    *n = 0;
-    if (matches_nothing(q)) return 0;
-    unsigned mask = query_mask(q);
-    int sql_kind;
-    switch (kind) {
-    case FACET_SIZES: mask &= ~(unsigned)M_SIZES; sql_kind = K_FACET_SIZES; break;
-    case FACET_BRANDS: mask &= ~(unsigned)M_BRANDS; sql_kind = K_FACET_BRANDS; break;
-    case FACET_COLOURS: mask &= ~(unsigned)M_COLOURS; sql_kind = K_FACET_COLOURS; break;
-    default: mask &= ~(unsigned)M_GENDER; sql_kind = K_FACET_GENDERS; break;
-    }
-    db_stmt *st = prepare_kind(sql_kind, mask);
-    if (!st) return -1;
-    bind_where(st, 0, mask, true, q);
-    if (db_exec(st) < 0) { db_reset(st); return -1; }
-    int cap = 0, r;
+    uint64_t rows = db_nrows(st);
+    int cap = rows > 0 && rows < 1000000 ? (int)rows : 0, r;
+    if (cap) *out = arena_alloc(a, (size_t)cap * sizeof **out);
     while ((r = db_fetch(st)) == 1) {
         *out = grow(a, *out, *n, &cap, sizeof **out);
-        repo_facet *fa = &(*out)[(*n)++];
-        memset(fa, 0, sizeof *fa);
-        fa->value = col_dup(a, st, 0);
-        fa->hex = "";
-        switch (kind) {
-        case FACET_SIZES: {
-            char label[32];
-            catalog_size_label(fa->value, label, sizeof label);
-            fa->label = arena_strdup(a, label);
-            fa->count = db_col_int64(st, 3);
+        repo_listing_row *p = &(*out)[(*n)++];
+        p->id = db_col_int64(st, 0);
+        p->slug = col_dup(a, st, 1);
+        p->name = col_dup(a, st, 2);
+        p->brand_id = db_col_int64(st, 3);
+        p->price = db_col_int64(st, 4);
+        p->compare_at = db_col_is_null(st, 5) ? -1 : db_col_int64(st, 5);
+        snprintf(p->currency, sizeof p->currency, "%s", db_col_text(st, 6, NULL));
+        const char *rating = db_col_text(st, 7, NULL);
+        p->rating_avg = strtod(rating, NULL);
+        p->rating_hundredths = decimal_hundredths(rating);
+        p->rating_count = db_col_int64(st, 8);
+        p->created_at = "";
+        p->image_url = col_dup(a, st, 9);
+        p->image_alt = col_dup(a, st, 10);
+        p->stock_sizes = col_dup(a, st, 11);
+        p->colour_ids = col_dup(a, st, 12);
+        p->gender = col_dup(a, st, 13);
+        switch (sort) {
+        case SORT_RELEVANCE:
+            if (mask & M_Q) p->relevance = db_col_double(st, 14);
+            else p->featured = db_col_int64(st, 14) != 0;
+            p->popularity = db_col_int64(st, 15);
             break;
+        case SORT_NEWEST: p->created_at = col_dup(a, st, 14); break;
+        case SORT_POPULAR: p->popularity = db_col_int64(st, 15); break;
+        default: break;
         }
-        case FACET_BRANDS:
-            fa->label = col_dup(a, st, 1);
-            fa->count = db_col_int64(st, 2);
-            break;
-        case FACET_COLOURS:
-            fa->label = col_dup(a, st, 1);
-            fa->hex = col_dup(a, st, 2);
-            fa->count = db_col_int64(st, 3);
-            break;
-        case FACET_GENDERS:
-            fa->label = fa->value;
-            fa->count = db_col_int64(st, 1);
-            break;
-        }
+        int64_t flags = db_col_int64(st, 16);
+        p->brand_ok = flags & 1;
+        p->colour_ok = flags & 2;
+        p->size_ok = flags & 4;
+        p->gender_ok = flags & 8;
     }
     db_reset(st);
     return r < 0 ? -1 : 0;
 }
 
-int repo_price_range(const repo_query *q, int64_t *min, int64_t *max, int64_t *n)
+int repo_brands(arena *a, repo_brand **out, int *n)
 {
-    *min = *max = *n = 0;
-    if (matches_nothing(q)) return 0;
-    unsigned mask = query_mask(q);
-    db_stmt *st = prepare_kind(K_PRICE, mask);
+    *out = NULL;
+    *n = 0;
+    db_stmt *st = db_prepare(db_conn_get(), "SELECT id, slug, name FROM brands ORDER BY name, id");
     if (!st) return -1;
-    bind_where(st, 0, mask, false, q);
-    int r = exec_fetch(st);
-    if (r < 0) return -1;
-    if (r == 1) {
-        *min = db_col_int64(st, 0);
-        *max = db_col_int64(st, 1);
-        *n = db_col_int64(st, 2);
-        db_reset(st);
+    if (db_exec(st) < 0) { db_reset(st); return -1; }
+    int cap = 0, r;
+    while ((r = db_fetch(st)) == 1) {
+        *out = grow(a, *out, *n, &cap, sizeof **out);
+        repo_brand *b = &(*out)[(*n)++];
+        b->id = db_col_int64(st, 0);
+        b->slug = col_dup(a, st, 1);
+        b->name = col_dup(a, st, 2);
     }
-    return 0;
+    db_reset(st);
+    return r < 0 ? -1 : 0;
+}
+
+int repo_colours(arena *a, repo_colour **out, int *n)
+{
+    *out = NULL;
+    *n = 0;
+    db_stmt *st = db_prepare(db_conn_get(), "SELECT id, slug, name, hex, position FROM colours ORDER BY position, id");
+    if (!st) return -1;
+    if (db_exec(st) < 0) { db_reset(st); return -1; }
+    int cap = 0, r;
+    while ((r = db_fetch(st)) == 1) {
+        *out = grow(a, *out, *n, &cap, sizeof **out);
+        repo_colour *c = &(*out)[(*n)++];
+        c->id = db_col_int64(st, 0);
+        c->slug = col_dup(a, st, 1);
+        c->name = col_dup(a, st, 2);
+        c->hex = col_dup(a, st, 3);
+        c->position = db_col_int64(st, 4);
+    }
+    db_reset(st);
+    return r < 0 ? -1 : 0;
 }
 
 int repo_brand_name(arena *a, const char *slug, const char **name)
@@ -403,109 +381,165 @@ int repo_colour_info(arena *a, const char *slug, const char **name, const char *
 /* ------------------------------------------------------------------ */
 /* Product page                                                         */
 
-int repo_product_by_slug(arena *a, const char *slug, repo_product *out)
+/* The whole product page in one statement: the product (kind 0), its
+ * variants (1), images (2) and newest approved reviews (3), one UNION ALL
+ * branch each. Column n of a branch lines up with column n of the others,
+ * so every position holds either one numeric type throughout or at least
+ * one string (then MariaDB returns every value of it as its own text,
+ * e.g. "9.5"); a DECIMAL next to integers would turn 4 into "4.00".
+ * UNION ALL promises no row order, so the rows are ordered here: variants
+ * by colour (position, id), size system, size, width (the ENUM positions,
+ * selected as numbers); images by (position, id); reviews newest first. */
+#define PRODUCT_PAGE_FROM(t, alias) " FROM products p JOIN " t " " alias " ON " alias ".product_id = p.id"
+static const char product_page_sql[] =
+    "SELECT 0, p.id, p.slug, p.name, b.slug, b.name, p.price, p.compare_at_price, p.currency, p.rating_count,"
+    " p.card_image_url, p.card_image_alt, p.description, p.material, p.gender, p.tags,"
+    " DATE_FORMAT(p.created_at, '%Y-%m-%dT%H:%i:%sZ'), p.category_id, p.rating_avg"
+    " FROM products p JOIN brands b ON b.id = p.brand_id WHERE p.slug = ? AND p.active = 1"
+    " UNION ALL SELECT 1, v.id, v.sku, v.size_system, v.size_value, v.size_label, v.stock, v.size_key, v.width,"
+    " c.id, c.slug, c.name, c.hex, c.position, v.size_system + 0, v.width + 0, NULL, NULL, NULL"
+    PRODUCT_PAGE_FROM("variants", "v") " JOIN colours c ON c.id = v.colour_id WHERE p.slug = ? AND p.active = 1"
+    " UNION ALL SELECT 2, i.id, i.url, i.alt, COALESCE(i.colour_id, 0), i.position, NULL, NULL, NULL, NULL, NULL,"
+    " NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+    PRODUCT_PAGE_FROM("product_images", "i") " WHERE p.slug = ? AND p.active = 1"
+    " UNION ALL (SELECT 3, r.id, r.rating, r.title, r.body, r.author_name, r.verified_purchase,"
+    " DATE_FORMAT(r.created_at, '%Y-%m-%dT%H:%i:%sZ'), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+    " NULL" PRODUCT_PAGE_FROM("reviews", "r") " WHERE p.slug = ? AND p.active = 1 AND r.status = 'approved'"
+    " ORDER BY r.created_at DESC, r.id DESC LIMIT ?)";
+
+typedef struct variant_key {
+    int64_t colour_position, system, width;
+} variant_key;
+
+typedef struct image_key {
+    int64_t position, id;
+} image_key;
+
+/* Sort keys ride along in parallel arrays; the sorts below move whole
+ * (row, key) pairs. */
+typedef struct variant_row { repo_variant v; variant_key k; } variant_row;
+typedef struct image_row { repo_image i; image_key k; } image_row;
+
+static int cmp_variant_row(const void *x, const void *y)
 {
-    static const char sql[] =
-        "SELECT " CARD_COLS ", p.description, p.material, p.gender, p.tags,"
-        " DATE_FORMAT(p.created_at, '%Y-%m-%dT%H:%i:%sZ'), p.category_id" CARD_FROM
-        " WHERE p.slug = ? AND p.active = 1";
-    db_stmt *st = db_prepare(db_conn_get(), sql);
-    if (!st) return -1;
-    db_bind_text(st, 0, slug, -1);
-    int r = exec_fetch(st);
-    if (r != 1) return r;
+    const variant_row *a = x, *b = y;
+    if (a->k.colour_position != b->k.colour_position) return a->k.colour_position < b->k.colour_position ? -1 : 1;
+    if (a->v.colour_id != b->v.colour_id) return a->v.colour_id < b->v.colour_id ? -1 : 1;
+    if (a->k.system != b->k.system) return a->k.system < b->k.system ? -1 : 1;
+    if (a->v.size_value != b->v.size_value) return a->v.size_value < b->v.size_value ? -1 : 1;
+    if (a->k.width != b->k.width) return a->k.width < b->k.width ? -1 : 1;
+    return a->v.id < b->v.id ? -1 : a->v.id > b->v.id;
+}
+
+static int cmp_image_row(const void *x, const void *y)
+{
+    const image_row *a = x, *b = y;
+    if (a->k.position != b->k.position) return a->k.position < b->k.position ? -1 : 1;
+    return a->k.id < b->k.id ? -1 : a->k.id > b->k.id;
+}
+
+static int cmp_review(const void *x, const void *y)
+{
+    const repo_review *a = x, *b = y;
+    int c = strcmp(a->created_at, b->created_at);
+    if (c) return -c;
+    return a->id > b->id ? -1 : a->id < b->id;
+}
+
+int repo_read_product_page(arena *a, const char *slug, int review_limit, repo_product_page *out)
+{
     memset(out, 0, sizeof *out);
-    read_card(a, st, 0, &out->card);
-    out->description = col_dup(a, st, CARD_NCOLS);
-    out->material = col_dup(a, st, CARD_NCOLS + 1);
-    out->gender = col_dup(a, st, CARD_NCOLS + 2);
-    out->tags = col_dup(a, st, CARD_NCOLS + 3);
-    out->created_at = col_dup(a, st, CARD_NCOLS + 4);
-    out->category_id = db_col_int64(st, CARD_NCOLS + 5);
+    db_stmt *st = db_prepare(db_conn_get(), product_page_sql);
+    if (!st) return -1;
+    for (int i = 0; i < 4; i++) db_bind_text(st, i, slug, -1);
+    db_bind_int64(st, 4, review_limit);
+    if (db_exec(st) < 0) { db_reset(st); return -1; }
+    variant_row *vr = NULL;
+    image_row *ir = NULL;
+    int vcap = 0, icap = 0, rcap = 0, r;
+    bool found = false;
+    while ((r = db_fetch(st)) == 1) {
+        switch (db_col_int64(st, 0)) {
+        case 0: {
+            repo_product *p = &out->product;
+            repo_card *c = &p->card;
+            found = true;
+            c->id = db_col_int64(st, 1);
+            c->slug = col_dup(a, st, 2);
+            c->name = col_dup(a, st, 3);
+            c->brand_slug = col_dup(a, st, 4);
+            c->brand_name = col_dup(a, st, 5);
+            c->price = db_col_int64(st, 6);
+            c->compare_at = db_col_is_null(st, 7) ? -1 : db_col_int64(st, 7);
+            snprintf(c->currency, sizeof c->currency, "%s", db_col_text(st, 8, NULL));
+            c->rating_count = db_col_int64(st, 9);
+            c->image_url = col_dup(a, st, 10);
+            c->image_alt = col_dup(a, st, 11);
+            p->description = col_dup(a, st, 12);
+            p->material = col_dup(a, st, 13);
+            p->gender = col_dup(a, st, 14);
+            p->tags = col_dup(a, st, 15);
+            p->created_at = col_dup(a, st, 16);
+            p->category_id = db_col_int64(st, 17);
+            c->rating_avg = db_col_double(st, 18);
+            break;
+        }
+        case 1: {
+            vr = grow(a, vr, out->nvariants, &vcap, sizeof *vr);
+            variant_row *row = &vr[out->nvariants++];
+            repo_variant *v = &row->v;
+            v->id = db_col_int64(st, 1);
+            v->sku = col_dup(a, st, 2);
+            v->size_system = col_dup(a, st, 3);
+            v->size_value = db_col_double(st, 4);
+            v->size_label = col_dup(a, st, 5);
+            v->stock = db_col_int64(st, 6);
+            v->size_key = col_dup(a, st, 7);
+            v->width = col_dup(a, st, 8);
+            v->colour_id = db_col_int64(st, 9);
+            v->colour_slug = col_dup(a, st, 10);
+            v->colour_name = col_dup(a, st, 11);
+            v->colour_hex = col_dup(a, st, 12);
+            row->k.colour_position = db_col_int64(st, 13);
+            row->k.system = db_col_int64(st, 14);
+            row->k.width = db_col_int64(st, 15);
+            break;
+        }
+        case 2: {
+            ir = grow(a, ir, out->nimages, &icap, sizeof *ir);
+            image_row *row = &ir[out->nimages++];
+            row->k.id = db_col_int64(st, 1);
+            row->i.url = col_dup(a, st, 2);
+            row->i.alt = col_dup(a, st, 3);
+            row->i.colour_id = db_col_int64(st, 4);
+            row->k.position = db_col_int64(st, 5);
+            break;
+        }
+        case 3: {
+            out->reviews = grow(a, out->reviews, out->nreviews, &rcap, sizeof *out->reviews);
+            repo_review *rv = &out->reviews[out->nreviews++];
+            rv->id = db_col_int64(st, 1);
+            rv->rating = db_col_int64(st, 2);
+            rv->title = col_dup(a, st, 3);
+            rv->body = col_dup(a, st, 4);
+            rv->author = col_dup(a, st, 5);
+            rv->verified = db_col_int64(st, 6) != 0;
+            rv->created_at = col_dup(a, st, 7);
+            break;
+        }
+        }
+    }
     db_reset(st);
+    if (r < 0) return -1;
+    if (!found) return 0;
+    if (out->nvariants > 1) qsort(vr, (size_t)out->nvariants, sizeof *vr, cmp_variant_row);
+    if (out->nimages > 1) qsort(ir, (size_t)out->nimages, sizeof *ir, cmp_image_row);
+    if (out->nreviews > 1) qsort(out->reviews, (size_t)out->nreviews, sizeof *out->reviews, cmp_review);
+    if (out->nvariants) out->variants = arena_alloc(a, (size_t)out->nvariants * sizeof *out->variants);
+    for (int i = 0; i < out->nvariants; i++) out->variants[i] = vr[i].v;
+    if (out->nimages) out->images = arena_alloc(a, (size_t)out->nimages * sizeof *out->images);
+    for (int i = 0; i < out->nimages; i++) out->images[i] = ir[i].i;
     return 1;
-}
-
-int repo_product_variants(arena *a, int64_t product_id, repo_variant **out, int *n)
-{
-    static const char sql[] =
-        "SELECT v.id, v.sku, v.size_system, v.size_value, v.size_label, v.size_key, v.width, v.stock,"
-        " c.id, c.slug, c.name, c.hex FROM variants v JOIN colours c ON c.id = v.colour_id"
-        " WHERE v.product_id = ? ORDER BY c.position, c.id, v.size_system, v.size_value, v.width";
-    *out = NULL;
-    *n = 0;
-    db_stmt *st = db_prepare(db_conn_get(), sql);
-    if (!st) return -1;
-    db_bind_int64(st, 0, product_id);
-    if (db_exec(st) < 0) { db_reset(st); return -1; }
-    int cap = 0, r;
-    while ((r = db_fetch(st)) == 1) {
-        *out = grow(a, *out, *n, &cap, sizeof **out);
-        repo_variant *v = &(*out)[(*n)++];
-        v->id = db_col_int64(st, 0);
-        v->sku = col_dup(a, st, 1);
-        v->size_system = col_dup(a, st, 2);
-        v->size_value = db_col_double(st, 3);
-        v->size_label = col_dup(a, st, 4);
-        v->size_key = col_dup(a, st, 5);
-        v->width = col_dup(a, st, 6);
-        v->stock = db_col_int64(st, 7);
-        v->colour_id = db_col_int64(st, 8);
-        v->colour_slug = col_dup(a, st, 9);
-        v->colour_name = col_dup(a, st, 10);
-        v->colour_hex = col_dup(a, st, 11);
-    }
-    db_reset(st);
-    return r < 0 ? -1 : 0;
-}
-
-int repo_product_images(arena *a, int64_t product_id, repo_image **out, int *n)
-{
-    *out = NULL;
-    *n = 0;
-    db_stmt *st = db_prepare(db_conn_get(), "SELECT url, alt, COALESCE(colour_id, 0) FROM product_images"
-                                            " WHERE product_id = ? ORDER BY position, id");
-    if (!st) return -1;
-    db_bind_int64(st, 0, product_id);
-    if (db_exec(st) < 0) { db_reset(st); return -1; }
-    int cap = 0, r;
-    while ((r = db_fetch(st)) == 1) {
-        *out = grow(a, *out, *n, &cap, sizeof **out);
-        repo_image *im = &(*out)[(*n)++];
-        im->url = col_dup(a, st, 0);
-        im->alt = col_dup(a, st, 1);
-        im->colour_id = db_col_int64(st, 2);
-    }
-    db_reset(st);
-    return r < 0 ? -1 : 0;
-}
-
-int repo_product_reviews(arena *a, int64_t product_id, int limit, repo_review **out, int *n)
-{
-    *out = NULL;
-    *n = 0;
-    db_stmt *st = db_prepare(db_conn_get(),
-                             "SELECT id, rating, title, body, author_name, verified_purchase,"
-                             " DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') FROM reviews"
-                             " WHERE product_id = ? AND status = 'approved' ORDER BY created_at DESC, id DESC LIMIT ?");
-    if (!st) return -1;
-    db_bind_int64(st, 0, product_id);
-    db_bind_int64(st, 1, limit);
-    if (db_exec(st) < 0) { db_reset(st); return -1; }
-    int cap = 0, r;
-    while ((r = db_fetch(st)) == 1) {
-        *out = grow(a, *out, *n, &cap, sizeof **out);
-        repo_review *rv = &(*out)[(*n)++];
-        rv->id = db_col_int64(st, 0);
-        rv->rating = db_col_int64(st, 1);
-        rv->title = col_dup(a, st, 2);
-        rv->body = col_dup(a, st, 3);
-        rv->author = col_dup(a, st, 4);
-        rv->verified = db_col_int64(st, 5) != 0;
-        rv->created_at = col_dup(a, st, 6);
-    }
-    db_reset(st);
-    return r < 0 ? -1 : 0;
 }
 
 /* ------------------------------------------------------------------ */

@@ -2,17 +2,22 @@
  *
  * Readers return plain rows whose strings live in the caller's arena; the
  * view models are built from them in shop/catalog.c. Every statement is
- * prepared with '?' placeholders. Listing queries are assembled from a
- * fixed vocabulary of fragments chosen by WHICH filters are present (never
- * by their values): multi-valued filters always bind CATALOG_MAX_MULTI
- * placeholders (unused ones NULL), so there is a bounded number of distinct
- * statements, each built once per process and cached per connection by
- * db_prepare: 64 filter combinations (category, q, brands, colours, sizes,
- * gender; the price range is always bound) × (6 sorts + count + price) plus
- * 4 facets × 32 = at most 640 per connection, reached only if every
- * combination is requested. (Conditions of the form "? IS NULL OR ..." were
- * measured and rejected: they stop MariaDB from using the semi-join and
- * index plans that EXPLAIN shows for these fragments.)
+ * prepared with '?' placeholders.
+ *
+ * A listing is ONE statement (repo_listing): the active products of the
+ * category (and its subtree) that match the search, each with what its
+ * card, the sort orders and the facets need, and the facet filters (brand,
+ * colour, size, gender) as flag columns rather than conditions. The caller
+ * (shop/catalog.c) counts the facets, applies the price range, sorts and
+ * pages from those rows. Per-variant facts come from columns that
+ * migrations/0003 keeps on the product row by trigger (stock_sizes,
+ * colour_ids, card_image_*), so no statement groups variants per page.
+ * The SQL is assembled from a fixed vocabulary of fragments chosen by
+ * WHICH filters are present (never by their values): multi-valued
+ * filters always bind CATALOG_MAX_MULTI placeholders (unused ones NULL),
+ * a category subtree REPO_CATEGORY_IDS_MAX ids. That bounds the distinct
+ * statements at 6 sorts × 128 masks, each built once per process and
+ * cached per connection by db_prepare.
  *
  * Functions return 0 on success and -1 on a store error (logged), unless
  * documented otherwise. */
@@ -34,7 +39,8 @@ typedef struct repo_card {
     double rating_avg;
     int64_t rating_count;
     const char *image_url, *image_alt; /* "" when the product has no image */
-    const char *colours;               /* records "name\x1fhex\x1fslug" joined by \x1e, in colour order */
+    const char *colours;               /* records "name\x1fhex\x1fslug" joined by \x1e, in colour order;
+                                          NULL from repo_read_product_page (its variants have them) */
     bool in_stock;                     /* some variant has stock > 0 */
 } repo_card;
 
@@ -67,11 +73,6 @@ typedef struct repo_category {
     const char *slug, *name;
 } repo_category;
 
-typedef struct repo_facet {
-    const char *value, *label, *hex;   /* hex only for colours ("" otherwise) */
-    int64_t count;
-} repo_facet;
-
 /* A parsed filter plus its search terms (catalog_search_terms; "" = none). */
 typedef struct repo_query {
     const catalog_filter *f;
@@ -79,22 +80,69 @@ typedef struct repo_query {
 } repo_query;
 
 /* ---- Listing ---- */
-int repo_count_products(const repo_query *q, int64_t *total);
-int repo_list_products(arena *a, const repo_query *q, int64_t offset, int limit, repo_card **out, int *n);
-enum repo_facet_kind { FACET_SIZES, FACET_BRANDS, FACET_COLOURS, FACET_GENDERS };
-int repo_facet_counts(arena *a, const repo_query *q, enum repo_facet_kind kind, repo_facet **out, int *n);
-/* min/max price of the listing without its price filter; *n = products */
-int repo_price_range(const repo_query *q, int64_t *min, int64_t *max, int64_t *n);
+/* At most this many category ids are bound; a bigger subtree is walked in
+ * SQL (a recursive CTE from the slug) instead. */
+#define REPO_CATEGORY_IDS_MAX 64
+
+/* One candidate product of a listing (see the top of this file). Strings
+ * live in the caller's arena. */
+typedef struct repo_listing_row {
+    int64_t id, brand_id, price, compare_at;   /* compare_at -1 = none */
+    char currency[4];
+    double rating_avg;
+    int64_t rating_hundredths;                 /* rating_avg exactly, ×100 (sorting) */
+    int64_t rating_count;
+    const char *slug, *name, *image_url, *image_alt;
+    const char *stock_sizes;                   /* "uk-10,uk-7": size_keys with stock > 0 */
+    const char *colour_ids;                    /* "3,7": colours of all its variants */
+    const char *gender;
+    /* sort keys; only those of the query's sort are read (others 0/"") */
+    bool featured;
+    int64_t popularity;
+    const char *created_at;                    /* "YYYY-MM-DD HH:MM:SS" (sorts as text) */
+    double relevance;                          /* search relevance (sort relevance with q) */
+    /* the facet filters: does the product pass it (true when it is not set) */
+    bool brand_ok, colour_ok, size_ok, gender_ok;
+} repo_listing_row;
+
+/* The candidates of q. category_ids (ncategory_ids of them, at most
+ * REPO_CATEGORY_IDS_MAX) is the category filter's subtree when the caller
+ * has resolved it; with ncategory_ids 0 the slug in q->f->category is
+ * resolved in SQL. Rows come in no particular order. */
+int repo_listing(arena *a, const repo_query *q, const int64_t *category_ids, int ncategory_ids,
+                 repo_listing_row **out, int *n);
+
+/* Reference data: every brand ordered by (name, id) (the brand facet's
+ * order), every colour ordered by (position, id). */
+typedef struct repo_brand {
+    int64_t id;
+    const char *slug, *name;
+} repo_brand;
+typedef struct repo_colour {
+    int64_t id, position;
+    const char *slug, *name, *hex;
+} repo_colour;
+int repo_brands(arena *a, repo_brand **out, int *n);
+int repo_colours(arena *a, repo_colour **out, int *n);
+
 /* Names for selected values that have no products in the facet. */
 int repo_brand_name(arena *a, const char *slug, const char **name);            /* 1 found, 0 not */
 int repo_colour_info(arena *a, const char *slug, const char **name, const char **hex);
 
 /* ---- Product page ---- */
+/* Everything a product page shows, in one statement. card.colours is NULL
+ * and card.in_stock unset: the variants have both. Variants come ordered
+ * by colour (position, id), size system, size, width; images by
+ * (position, id); at most review_limit approved reviews, newest first. */
+typedef struct repo_product_page {
+    repo_product product;
+    repo_variant *variants;
+    repo_image *images;
+    repo_review *reviews;
+    int nvariants, nimages, nreviews;
+} repo_product_page;
 /* 1 found (active), 0 not found, -1 error. */
-int repo_product_by_slug(arena *a, const char *slug, repo_product *out);
-int repo_product_variants(arena *a, int64_t product_id, repo_variant **out, int *n);
-int repo_product_images(arena *a, int64_t product_id, repo_image **out, int *n);
-int repo_product_reviews(arena *a, int64_t product_id, int limit, repo_review **out, int *n);
+int repo_read_product_page(arena *a, const char *slug, int review_limit, repo_product_page *out);
 
 /* ---- Categories and home ---- */
 /* All categories ordered by (parent, position, name). */

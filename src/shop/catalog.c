@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define LOW_STOCK_MAX 3        /* 1..3 left → "Only N left" */
 #define MAX_VALUE_BYTES 64     /* a slug or size value longer than this cannot exist */
@@ -52,8 +53,13 @@ json_t *catalog_money_in(int64_t amount, const char *currency)
 {
     if (!currency || strlen(currency) != 3) currency = cfg.currency && strlen(cfg.currency) == 3 ? cfg.currency : "GBP";
     char display[64];
-    catalog_money_format(amount, currency, display, sizeof display);
-    return json_pack("{s:I, s:s, s:s}", "amount", (json_int_t)amount, "currency", currency, "display", display);
+    size_t n = catalog_money_format(amount, currency, display, sizeof display);
+    /* built directly rather than with json_pack: a listing makes dozens */
+    json_t *o = json_object();
+    json_object_set_new_nocheck(o, "amount", json_integer((json_int_t)amount));
+    json_object_set_new_nocheck(o, "currency", json_string(currency));
+    json_object_set_new_nocheck(o, "display", json_stringn(display, n < sizeof display ? n : sizeof display - 1));
+    return o;
 }
 
 json_t *catalog_money(int64_t amount) { return catalog_money_in(amount, cfg.currency); }
@@ -439,7 +445,11 @@ static json_t *js(const char *s)
     return j ? j : json_string("");
 }
 
-static void set(json_t *obj, const char *key, json_t *value) { json_object_set_new(obj, key, value ? value : json_null()); }
+/* Keys are constant ASCII here: the _nocheck setter skips validating them. */
+static void set(json_t *obj, const char *key, json_t *value)
+{
+    json_object_set_new_nocheck(obj, key, value ? value : json_null());
+}
 
 static json_t *stars_json(double average)
 {
@@ -448,24 +458,19 @@ static json_t *stars_json(double average)
     return js(stars);
 }
 
-static json_t *card_json(const repo_card *c)
+static json_t *colour_json(const char *name, const char *hex, const char *slug)
 {
     json_t *o = json_object();
-    set(o, "id", json_integer(c->id));
-    set(o, "slug", js(c->slug));
-    set(o, "name", js(c->name));
-    set(o, "brand", json_pack("{s:o, s:o}", "slug", js(c->brand_slug), "name", js(c->brand_name)));
-    set(o, "price", catalog_money_in(c->price, c->currency));
-    bool on_sale = c->compare_at > c->price;
-    set(o, "compare_at", on_sale ? catalog_money_in(c->compare_at, c->currency) : json_null());
-    set(o, "on_sale", json_boolean(on_sale));
-    set(o, "image", json_pack("{s:o, s:o}", "url", js(c->image_url), "alt", js(*c->image_alt ? c->image_alt : c->name)));
-    double avg = round(c->rating_avg * 10.0) / 10.0;
-    set(o, "rating", json_pack("{s:f, s:I, s:o}", "average", avg, "count", (json_int_t)c->rating_count, "stars",
-                               stars_json(c->rating_avg)));
+    set(o, "name", js(name));
+    set(o, "hex", js(hex));
+    set(o, "slug", js(slug));
+    return o;
+}
+
+/* "name\x1fhex\x1fslug" records joined by \x1e → [{"name","hex","slug"}] */
+static json_t *colour_records_json(const char *p)
+{
     json_t *colours = json_array();
-    /* "name\x1fhex\x1fslug" records joined by \x1e */
-    const char *p = c->colours;
     while (p && *p) {
         const char *end = strchr(p, '\x1e');
         size_t len = end ? (size_t)(end - p) : strlen(p);
@@ -482,6 +487,33 @@ static json_t *card_json(const repo_card *c)
         }
         p = end ? end + 1 : NULL;
     }
+    return colours;
+}
+
+/* A product card; `colours` (stolen) is its swatch list. */
+static json_t *card_json_with(const repo_card *c, json_t *colours)
+{
+    json_t *o = json_object();
+    set(o, "id", json_integer(c->id));
+    set(o, "slug", js(c->slug));
+    set(o, "name", js(c->name));
+    json_t *brand = json_object();
+    set(brand, "slug", js(c->brand_slug));
+    set(brand, "name", js(c->brand_name));
+    set(o, "brand", brand);
+    set(o, "price", catalog_money_in(c->price, c->currency));
+    bool on_sale = c->compare_at > c->price;
+    set(o, "compare_at", on_sale ? catalog_money_in(c->compare_at, c->currency) : json_null());
+    set(o, "on_sale", json_boolean(on_sale));
+    json_t *image = json_object();
+    set(image, "url", js(c->image_url));
+    set(image, "alt", js(*c->image_alt ? c->image_alt : c->name));
+    set(o, "image", image);
+    json_t *rating = json_object();
+    set(rating, "average", json_real(round(c->rating_avg * 10.0) / 10.0));
+    set(rating, "count", json_integer((json_int_t)c->rating_count));
+    set(rating, "stars", stars_json(c->rating_avg));
+    set(o, "rating", rating);
     set(o, "colours", colours);
     set(o, "in_stock", json_boolean(c->in_stock));
     char url[256];
@@ -489,6 +521,8 @@ static json_t *card_json(const repo_card *c)
     set(o, "url", js(url));
     return o;
 }
+
+static json_t *card_json(const repo_card *c) { return card_json_with(c, colour_records_json(c->colours)); }
 
 static json_t *cards_json(const repo_card *cards, int n)
 {
@@ -506,8 +540,11 @@ static bool in_list(const char *const *list, int n, const char *v)
 
 static json_t *facet_entry(const char *value, const char *label, const char *hex, int64_t count, bool selected)
 {
-    json_t *o = json_pack("{s:o, s:o, s:I, s:b}", "value", js(value), "label", js(label), "count", (json_int_t)count,
-                          "selected", selected);
+    json_t *o = json_object();
+    set(o, "value", js(value));
+    set(o, "label", js(label));
+    set(o, "count", json_integer((json_int_t)count));
+    set(o, "selected", json_boolean(selected));
     if (hex) set(o, "hex", js(hex));
     return o;
 }
@@ -519,51 +556,6 @@ static const char *gender_label(const char *g)
     if (!strcmp(g, "kids")) return "Kids";
     if (!strcmp(g, "unisex")) return "Unisex";
     return NULL;
-}
-
-/* One facet array; values selected in the filter but absent from the
- * results are appended with count 0 (so the shopper can unselect them). */
-static int facet_json(arena *a, const repo_query *q, enum repo_facet_kind kind, json_t **out)
-{
-    repo_facet *rows;
-    int n;
-    if (repo_facet_counts(a, q, kind, &rows, &n) < 0) return -1;
-    const catalog_filter *f = q->f;
-    const char *const *sel = kind == FACET_SIZES ? f->sizes : kind == FACET_BRANDS ? f->brands
-                           : kind == FACET_COLOURS ? f->colours : &f->gender;
-    int nsel = kind == FACET_SIZES ? f->nsizes : kind == FACET_BRANDS ? f->nbrands
-             : kind == FACET_COLOURS ? f->ncolours : (f->gender ? 1 : 0);
-    json_t *arr = json_array();
-    for (int i = 0; i < n; i++) {
-        const char *label = kind == FACET_GENDERS ? gender_label(rows[i].value) : rows[i].label;
-        json_array_append_new(arr, facet_entry(rows[i].value, label ? label : rows[i].value,
-                                               kind == FACET_COLOURS ? rows[i].hex : NULL, rows[i].count,
-                                               in_list(sel, nsel, rows[i].value)));
-    }
-    for (int s = 0; s < nsel; s++) {
-        bool found = false;
-        for (int i = 0; i < n && !found; i++) found = !strcmp(rows[i].value, sel[s]);
-        if (found) continue;
-        const char *name = NULL, *hex = NULL;
-        char label[32];
-        switch (kind) {
-        case FACET_SIZES:
-            if (catalog_size_label(sel[s], label, sizeof label)) name = label;
-            break;
-        case FACET_BRANDS:
-            if (repo_brand_name(a, sel[s], &name) < 0) return json_decref(arr), -1;
-            break;
-        case FACET_COLOURS:
-            if (repo_colour_info(a, sel[s], &name, &hex) < 0) return json_decref(arr), -1;
-            break;
-        case FACET_GENDERS:
-            name = gender_label(sel[s]);
-            break;
-        }
-        if (name) json_array_append_new(arr, facet_entry(sel[s], name, kind == FACET_COLOURS ? hex : NULL, 0, true));
-    }
-    *out = arr;
-    return 0;
 }
 
 static void query_append(buf *b, const char *key, const char *value)
@@ -629,10 +621,391 @@ static json_t *filters_json(arena *a, const catalog_filter *f, int page, int per
     return o;
 }
 
-json_t *catalog_list(const catalog_filter *f)
+/* ------------------------------------------------------------------ */
+/* Reference data: categories, brands, colours                          */
+
+/* The category tree, the brands and the colours change only together with
+ * the catalogue version (catalog_cache_invalidate after every committed
+ * catalogue change, page_cache.h). A caller that has read the version —
+ * a page handler after its page-cache miss — passes it in, and each
+ * worker thread then reads these tables once per version instead of once
+ * per page. The version is read before the tables are, so a copy can only
+ * be newer than its version, never older; and one is never trusted for
+ * more than REFS_MAX_AGE_SECONDS (should Redis lose the counter and count
+ * up through a number again). Version < 0 (unknown, or Redis down): read
+ * every time. Listing and product rows are never cached here. */
+#define REFS_MAX_AGE_SECONDS 10
+
+typedef struct id_index {
+    int64_t id;
+    int idx;
+} id_index;
+
+typedef struct catalog_refs {
+    arena *a;
+    int64_t version;            /* -1: not to be reused */
+    int64_t fetched_at;         /* CLOCK_MONOTONIC seconds */
+    repo_category *cats;
+    int ncats;
+    bool have_facets;           /* brands and colours read too */
+    repo_brand *brands;         /* by (name, id) */
+    repo_colour *colours;       /* by (position, id) */
+    int nbrands, ncolours;
+    id_index *brand_ids, *colour_ids; /* sorted by id, for lookups */
+    json_t *tree;               /* tree_json(cats), built when first asked for */
+} catalog_refs;
+
+static __thread catalog_refs refs_slot;
+
+static int64_t mono_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec;
+}
+
+static int cmp_id_index(const void *x, const void *y)
+{
+    int64_t a = ((const id_index *)x)->id, b = ((const id_index *)y)->id;
+    return a < b ? -1 : a > b;
+}
+
+static id_index *index_ids(arena *a, const int64_t *ids, size_t stride, int n)
+{
+    id_index *ix = arena_alloc(a, (size_t)(n ? n : 1) * sizeof *ix);
+    for (int i = 0; i < n; i++) {
+        ix[i].id = *(const int64_t *)((const char *)ids + (size_t)i * stride);
+        ix[i].idx = i;
+    }
+    if (n > 1) qsort(ix, (size_t)n, sizeof *ix, cmp_id_index);
+    return ix;
+}
+
+static int find_id(const id_index *ix, int n, int64_t id)
+{
+    int lo = 0, hi = n - 1;
+    while (lo <= hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (ix[mid].id == id) return ix[mid].idx;
+        if (ix[mid].id < id) lo = mid + 1;
+        else hi = mid - 1;
+    }
+    return -1;
+}
+
+static int refs_read_facets(catalog_refs *r)
+{
+    if (repo_brands(r->a, &r->brands, &r->nbrands) < 0 || repo_colours(r->a, &r->colours, &r->ncolours) < 0)
+        return -1;
+    r->brand_ids = index_ids(r->a, r->nbrands ? &r->brands[0].id : NULL, sizeof *r->brands, r->nbrands);
+    r->colour_ids = index_ids(r->a, r->ncolours ? &r->colours[0].id : NULL, sizeof *r->colours, r->ncolours);
+    r->have_facets = true;
+    return 0;
+}
+
+/* This thread's reference data for `version` (with brands and colours
+ * when facets is set), read if needed. NULL on a store error (logged).
+ * Valid until the next call on this thread. */
+static const catalog_refs *refs_get(int64_t version, bool facets)
+{
+    catalog_refs *r = &refs_slot;
+    int64_t now = mono_seconds();
+    if (version >= 0 && r->a && r->version == version && now - r->fetched_at < REFS_MAX_AGE_SECONDS) {
+        if (facets && !r->have_facets && refs_read_facets(r) < 0) {
+            log_error("catalog: reading brands and colours failed");
+            return NULL;
+        }
+        return r;
+    }
+    catalog_refs fresh = {.a = arena_new(), .version = version, .fetched_at = now};
+    if (repo_categories(fresh.a, &fresh.cats, &fresh.ncats) < 0 || (facets && refs_read_facets(&fresh) < 0)) {
+        log_error("catalog: reading the category tree, brands or colours failed");
+        arena_free(fresh.a);
+        return NULL;
+    }
+    if (r->a) arena_free(r->a);
+    json_decref(r->tree);
+    *r = fresh;
+    return r;
+}
+
+/* Reference data read just now, for a caller whose copy lacked a row it
+ * needs (a brand, colour or category newer than the version it was read
+ * for: committed, but the version not bumped yet). */
+static const catalog_refs *refs_reread(bool facets) { return refs_get(-1, facets); }
+
+/* ------------------------------------------------------------------ */
+/* Listing                                                              */
+
+/* Facets are counted here from the listing's candidate rows (repo_listing:
+ * one statement). Each facet counts the products that pass every filter
+ * but its own, as the per-facet GROUP BY queries did; the order of each
+ * facet is theirs too (sizes by system then number, brands by name, colours
+ * by position, genders in the column's ENUM order). */
+
+/* A size facet bucket: a size_key and how many candidates have it in stock. */
+typedef struct size_bucket {
+    const char *key;
+    size_t len;
+    int64_t count;
+    int system;       /* ENUM('UK','EU','US') index; unknown last */
+    double value;
+} size_bucket;
+
+typedef struct size_table {
+    size_bucket *b;
+    int *slots;       /* open addressing: index into b, -1 empty */
+    int n, cap, nslots;
+    arena *a;
+} size_table;
+
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h;
+}
+
+static void size_table_grow(size_table *t)
+{
+    int nslots = t->nslots ? t->nslots * 2 : 128;
+    int *slots = arena_alloc(t->a, (size_t)nslots * sizeof *slots);
+    for (int i = 0; i < nslots; i++) slots[i] = -1;
+    for (int i = 0; i < t->n; i++) {
+        size_t s = (size_t)(hash_bytes(t->b[i].key, t->b[i].len) & (uint64_t)(nslots - 1));
+        while (slots[s] >= 0) s = (s + 1) & (size_t)(nslots - 1);
+        slots[s] = i;
+    }
+    t->slots = slots;
+    t->nslots = nslots;
+}
+
+static void size_table_add(size_table *t, const char *key, size_t len)
+{
+    if ((t->n + 1) * 2 > t->nslots) size_table_grow(t);
+    size_t s = (size_t)(hash_bytes(key, len) & (uint64_t)(t->nslots - 1));
+    for (; t->slots[s] >= 0; s = (s + 1) & (size_t)(t->nslots - 1)) {
+        size_bucket *b = &t->b[t->slots[s]];
+        if (b->len == len && memcmp(b->key, key, len) == 0) {
+            b->count++;
+            return;
+        }
+    }
+    if (t->n == t->cap) {
+        int cap = t->cap ? t->cap * 2 : 64;
+        size_bucket *nb = arena_alloc(t->a, (size_t)cap * sizeof *nb);
+        if (t->n) memcpy(nb, t->b, (size_t)t->n * sizeof *nb);
+        t->b = nb;
+        t->cap = cap;
+    }
+    size_bucket *b = &t->b[t->n];
+    b->key = key;
+    b->len = len;
+    b->count = 1;
+    /* "uk-9.5": the system prefix and the number, as size_key is made of them */
+    static const char *const systems[] = {"uk", "eu", "us"};
+    b->system = 3;
+    const char *dash = memchr(key, '-', len);
+    if (dash)
+        for (int k = 0; k < 3; k++)
+            if ((size_t)(dash - key) == strlen(systems[k]) && !memcmp(key, systems[k], (size_t)(dash - key))) b->system = k;
+    b->value = dash ? strtod(dash + 1, NULL) : 0;
+    t->slots[s] = t->n++;
+}
+
+static int cmp_size_bucket(const void *x, const void *y)
+{
+    const size_bucket *a = x, *b = y;
+    if (a->system != b->system) return a->system - b->system;
+    if (a->value != b->value) return a->value < b->value ? -1 : 1;
+    size_t n = a->len < b->len ? a->len : b->len;
+    int c = memcmp(a->key, b->key, n);
+    return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+/* Sort orders, exactly those of the SQL they replace (catalog_repo.c):
+ * every one ends with the id, so the order is total. */
+#define DESC(x, y) do { if ((x) != (y)) return (x) > (y) ? -1 : 1; } while (0)
+#define ASC(x, y) do { if ((x) != (y)) return (x) < (y) ? -1 : 1; } while (0)
+static int by_featured(const void *x, const void *y)
+{
+    const repo_listing_row *a = *(repo_listing_row *const *)x, *b = *(repo_listing_row *const *)y;
+    DESC(a->featured, b->featured);
+    DESC(a->popularity, b->popularity);
+    DESC(a->id, b->id);
+    return 0;
+}
+static int by_relevance(const void *x, const void *y)
+{
+    const repo_listing_row *a = *(repo_listing_row *const *)x, *b = *(repo_listing_row *const *)y;
+    DESC(a->relevance, b->relevance);
+    DESC(a->popularity, b->popularity);
+    DESC(a->id, b->id);
+    return 0;
+}
+static int by_newest(const void *x, const void *y)
+{
+    const repo_listing_row *a = *(repo_listing_row *const *)x, *b = *(repo_listing_row *const *)y;
+    int c = strcmp(a->created_at, b->created_at);
+    if (c) return -c;
+    DESC(a->id, b->id);
+    return 0;
+}
+static int by_price_asc(const void *x, const void *y)
+{
+    const repo_listing_row *a = *(repo_listing_row *const *)x, *b = *(repo_listing_row *const *)y;
+    ASC(a->price, b->price);
+    ASC(a->id, b->id);
+    return 0;
+}
+static int by_price_desc(const void *x, const void *y)
+{
+    const repo_listing_row *a = *(repo_listing_row *const *)x, *b = *(repo_listing_row *const *)y;
+    DESC(a->price, b->price);
+    DESC(a->id, b->id);
+    return 0;
+}
+static int by_rating(const void *x, const void *y)
+{
+    const repo_listing_row *a = *(repo_listing_row *const *)x, *b = *(repo_listing_row *const *)y;
+    DESC(a->rating_hundredths, b->rating_hundredths);
+    DESC(a->rating_count, b->rating_count);
+    DESC(a->id, b->id);
+    return 0;
+}
+static int by_popularity(const void *x, const void *y)
+{
+    const repo_listing_row *a = *(repo_listing_row *const *)x, *b = *(repo_listing_row *const *)y;
+    DESC(a->popularity, b->popularity);
+    DESC(a->id, b->id);
+    return 0;
+}
+#undef DESC
+#undef ASC
+
+/* The next number of a list like "3,7,11": true with *id set and *p moved
+ * past it. */
+static bool next_id(const char **p, int64_t *id)
+{
+    const char *s = *p;
+    if (!s || !*s) return false;
+    char *e;
+    *id = strtoll(s, &e, 10);
+    if (e == s) return false;
+    *p = *e == ',' ? e + 1 : e;
+    return true;
+}
+
+/* A card from a listing row; brand and colours from the reference data. */
+static json_t *listing_card_json(arena *a, const repo_listing_row *p, const catalog_refs *r)
+{
+    int bi = find_id(r->brand_ids, r->nbrands, p->brand_id);
+    repo_card c = {
+        .id = p->id, .slug = p->slug, .name = p->name,
+        .brand_slug = bi >= 0 ? r->brands[bi].slug : "", .brand_name = bi >= 0 ? r->brands[bi].name : "",
+        .price = p->price, .compare_at = p->compare_at, .rating_avg = p->rating_avg,
+        .rating_count = p->rating_count, .image_url = p->image_url, .image_alt = p->image_alt,
+        .in_stock = p->stock_sizes[0] != '\0',
+    };
+    memcpy(c.currency, p->currency, sizeof c.currency);
+    /* swatches in colour order (position, id), as the colour facet */
+    size_t max = 1;
+    for (const char *s = p->colour_ids; *s; s++) max += *s == ',';
+    int *idx = arena_alloc(a, max * sizeof *idx), n = 0;
+    int64_t id;
+    for (const char *s = p->colour_ids; next_id(&s, &id) && (size_t)n < max;) {
+        int ci = find_id(r->colour_ids, r->ncolours, id);
+        if (ci < 0) continue;
+        int k = n++;
+        while (k > 0 && idx[k - 1] > ci) { idx[k] = idx[k - 1]; k--; }
+        idx[k] = ci;
+    }
+    json_t *colours = json_array();
+    for (int k = 0; k < n; k++) {
+        const repo_colour *co = &r->colours[idx[k]];
+        json_array_append_new(colours, colour_json(co->name, co->hex, co->slug));
+    }
+    return card_json_with(&c, colours);
+}
+
+/* Does r have every brand and colour these rows name? */
+static bool refs_cover(const catalog_refs *r, const repo_listing_row *rows, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (find_id(r->brand_ids, r->nbrands, rows[i].brand_id) < 0) return false;
+        int64_t id;
+        for (const char *s = rows[i].colour_ids; next_id(&s, &id);)
+            if (find_id(r->colour_ids, r->ncolours, id) < 0) return false;
+    }
+    return true;
+}
+
+/* The subtree of the category with this slug (the slug itself included),
+ * breadth first, down to the depth the SQL walk stops at. 0 when the slug
+ * is not a category of r, or the subtree is too big to bind: then SQL
+ * resolves the slug itself. */
+static int category_subtree(const catalog_refs *r, const char *slug, int64_t *ids, int max)
+{
+    int n = 0, depth_start = 0;
+    for (int i = 0; i < r->ncats; i++)
+        if (!strcmp(r->cats[i].slug, slug)) { ids[n++] = r->cats[i].id; break; }
+    if (n == 0) return 0;
+    for (int depth = 0; depth < 16 && depth_start < n; depth++) {
+        int level_end = n;
+        for (int k = depth_start; k < level_end; k++)
+            for (int i = 0; i < r->ncats; i++) {
+                if (r->cats[i].parent_id != ids[k]) continue;
+                bool seen = false;
+                for (int j = 0; j < n && !seen; j++) seen = ids[j] == r->cats[i].id;
+                if (seen) continue;
+                if (n == max) return 0;
+                ids[n++] = r->cats[i].id;
+            }
+        depth_start = level_end;
+    }
+    return n;
+}
+
+/* One facet's selected values that no candidate has: listed with count 0
+ * so the shopper can unselect them (names from the reference data, or the
+ * store when the value is not spelt as stored). */
+static int facet_absent_brands(arena *a, const catalog_refs *r, const catalog_filter *f, json_t *arr)
+{
+    for (int s = 0; s < f->nbrands; s++) {
+        bool listed = false;
+        size_t i;
+        json_t *e;
+        json_array_foreach(arr, i, e) listed = listed || !strcmp(json_string_value(json_object_get(e, "value")), f->brands[s]);
+        if (listed) continue;
+        const char *name = NULL;
+        for (int b = 0; b < r->nbrands && !name; b++)
+            if (!strcmp(r->brands[b].slug, f->brands[s])) name = r->brands[b].name;
+        if (!name && repo_brand_name(a, f->brands[s], &name) < 0) return -1;
+        if (name) json_array_append_new(arr, facet_entry(f->brands[s], name, NULL, 0, true));
+    }
+    return 0;
+}
+
+static int facet_absent_colours(arena *a, const catalog_refs *r, const catalog_filter *f, json_t *arr)
+{
+    for (int s = 0; s < f->ncolours; s++) {
+        bool listed = false;
+        size_t i;
+        json_t *e;
+        json_array_foreach(arr, i, e) listed = listed || !strcmp(json_string_value(json_object_get(e, "value")), f->colours[s]);
+        if (listed) continue;
+        const char *name = NULL, *hex = NULL;
+        for (int c = 0; c < r->ncolours && !name; c++)
+            if (!strcmp(r->colours[c].slug, f->colours[s])) { name = r->colours[c].name; hex = r->colours[c].hex; }
+        if (!name && repo_colour_info(a, f->colours[s], &name, &hex) < 0) return -1;
+        if (name) json_array_append_new(arr, facet_entry(f->colours[s], name, hex, 0, true));
+    }
+    return 0;
+}
+
+json_t *catalog_list_at(const catalog_filter *f, int64_t version)
 {
     arena *a = arena_new();
-    json_t *out = NULL, *facets = NULL, *sizes = NULL, *brands = NULL, *colours = NULL, *genders = NULL;
     char terms[1024];
     repo_query q = {f, NULL};
     if (f->q && *f->q) {
@@ -640,32 +1013,137 @@ json_t *catalog_list(const catalog_filter *f)
         q.terms = terms;
     }
     int per_page = f->per_page < 1 ? CATALOG_DEFAULT_PER_PAGE : f->per_page > CATALOG_MAX_PER_PAGE ? CATALOG_MAX_PER_PAGE : f->per_page;
-    int64_t total, pmin, pmax, pn;
-    repo_card *cards;
-    int n, pages;
-    if (repo_count_products(&q, &total) < 0) goto fail;
+    const catalog_refs *r = refs_get(version, true);
+    if (!r) goto fail;
+    int64_t cat_ids[REPO_CATEGORY_IDS_MAX];
+    int ncat = f->category && *f->category ? category_subtree(r, f->category, cat_ids, REPO_CATEGORY_IDS_MAX) : 0;
+    repo_listing_row *rows;
+    int nrows;
+    if (repo_listing(a, &q, cat_ids, ncat, &rows, &nrows) < 0) goto fail;
+    if (!refs_cover(r, rows, nrows) && !(r = refs_reread(true))) goto fail;
+
+    /* which filters each candidate passes; the counts */
+    int64_t lo = f->price_min < 0 ? 0 : f->price_min, hi = f->price_max < 0 ? INT64_MAX : f->price_max;
+    repo_listing_row **hits = arena_alloc(a, (size_t)(nrows ? nrows : 1) * sizeof *hits);
+    int64_t *brand_counts = arena_alloc(a, (size_t)(r->nbrands + 1) * sizeof *brand_counts);
+    int64_t *colour_counts = arena_alloc(a, (size_t)(r->ncolours + 1) * sizeof *colour_counts);
+    int64_t gender_counts[4] = {0};
+    static const char *const genders[] = {"men", "women", "kids", "unisex"};   /* the ENUM's order */
+    size_table sizes_t = {.a = a};
+    int64_t total = 0, pmin = 0, pmax = 0, pn = 0;
+    for (int i = 0; i < nrows; i++) {
+        repo_listing_row *p = &rows[i];
+        bool ok[5] = {p->brand_ok, p->colour_ok, p->size_ok, p->gender_ok, p->price >= lo && p->price <= hi};
+        int failed = 0, which = -1;
+        for (int k = 0; k < 5; k++)
+            if (!ok[k]) { failed++; which = k; }
+        if (failed > 1) continue;          /* in no count at all */
+        if (failed == 0) hits[total++] = p;
+        if (failed == 0 || which == 0) {   /* brands: every filter but the brand */
+            int bi = find_id(r->brand_ids, r->nbrands, p->brand_id);
+            if (bi >= 0) brand_counts[bi]++;
+        }
+        if (failed == 0 || which == 1) {   /* colours: every filter but the colour */
+            int64_t id;
+            for (const char *s = p->colour_ids; next_id(&s, &id);) {
+                int ci = find_id(r->colour_ids, r->ncolours, id);
+                if (ci >= 0) colour_counts[ci]++;
+            }
+        }
+        if (failed == 0 || which == 2) {   /* sizes in stock */
+            for (const char *s = p->stock_sizes; *s;) {
+                const char *e = strchr(s, ',');
+                size_t len = e ? (size_t)(e - s) : strlen(s);
+                if (len) size_table_add(&sizes_t, s, len);
+                s = e ? e + 1 : s + len;
+            }
+        }
+        if (failed == 0 || which == 3)
+            for (int g = 0; g < 4; g++)
+                if (!strcmp(p->gender, genders[g])) gender_counts[g]++;
+        if (failed == 0 || which == 4) {   /* the price range, without the price filter */
+            if (pn == 0 || p->price < pmin) pmin = p->price;
+            if (pn == 0 || p->price > pmax) pmax = p->price;
+            pn++;
+        }
+    }
+
+    /* the page */
+    int pages;
     int page = catalog_clamp_page(f->page, total, per_page, &pages);
-    if (repo_list_products(a, &q, (int64_t)(page - 1) * per_page, per_page, &cards, &n) < 0) goto fail;
-    if (facet_json(a, &q, FACET_SIZES, &sizes) < 0 || facet_json(a, &q, FACET_BRANDS, &brands) < 0 ||
-        facet_json(a, &q, FACET_COLOURS, &colours) < 0 || facet_json(a, &q, FACET_GENDERS, &genders) < 0 ||
-        repo_price_range(&q, &pmin, &pmax, &pn) < 0)
+    enum catalog_sort sort = f->sort;
+    int (*cmp)(const void *, const void *) =
+        sort == SORT_NEWEST ? by_newest : sort == SORT_PRICE_ASC ? by_price_asc : sort == SORT_PRICE_DESC ? by_price_desc
+        : sort == SORT_RATING ? by_rating : sort == SORT_POPULAR ? by_popularity
+        : q.terms && *q.terms ? by_relevance : by_featured;
+    if (total > 1) qsort(hits, (size_t)total, sizeof *hits, cmp);
+    json_t *products = json_array();
+    for (int64_t i = (int64_t)(page - 1) * per_page; i < total && i < (int64_t)page * per_page; i++)
+        json_array_append_new(products, listing_card_json(a, hits[i], r));
+
+    /* the facets */
+    const catalog_filter *ff = f;
+    json_t *sizes = json_array(), *brands = json_array(), *colours = json_array(), *gens = json_array();
+    if (sizes_t.n > 1) qsort(sizes_t.b, (size_t)sizes_t.n, sizeof *sizes_t.b, cmp_size_bucket);
+    for (int i = 0; i < sizes_t.n; i++) {
+        char key[64], label[32];
+        snprintf(key, sizeof key, "%.*s", (int)sizes_t.b[i].len, sizes_t.b[i].key);
+        catalog_size_label(key, label, sizeof label);
+        json_array_append_new(sizes, facet_entry(key, label, NULL, sizes_t.b[i].count, in_list(ff->sizes, ff->nsizes, key)));
+    }
+    for (int s = 0; s < ff->nsizes; s++) {
+        bool found = false;
+        for (int i = 0; i < sizes_t.n && !found; i++)
+            found = sizes_t.b[i].len == strlen(ff->sizes[s]) && !memcmp(sizes_t.b[i].key, ff->sizes[s], sizes_t.b[i].len);
+        char label[32];
+        if (!found && catalog_size_label(ff->sizes[s], label, sizeof label))
+            json_array_append_new(sizes, facet_entry(ff->sizes[s], label, NULL, 0, true));
+    }
+    for (int b = 0; b < r->nbrands; b++)
+        if (brand_counts[b] > 0)
+            json_array_append_new(brands, facet_entry(r->brands[b].slug, r->brands[b].name, NULL, brand_counts[b],
+                                                      in_list(ff->brands, ff->nbrands, r->brands[b].slug)));
+    for (int c = 0; c < r->ncolours; c++)
+        if (colour_counts[c] > 0)
+            json_array_append_new(colours, facet_entry(r->colours[c].slug, r->colours[c].name, r->colours[c].hex,
+                                                       colour_counts[c], in_list(ff->colours, ff->ncolours, r->colours[c].slug)));
+    const char *const *gsel = &ff->gender;
+    int ngsel = ff->gender ? 1 : 0;
+    for (int g = 0; g < 4; g++)
+        if (gender_counts[g] > 0)
+            json_array_append_new(gens, facet_entry(genders[g], gender_label(genders[g]), NULL, gender_counts[g],
+                                                    in_list(gsel, ngsel, genders[g])));
+    if (ff->gender) {
+        bool found = false;
+        for (int g = 0; g < 4; g++) found = found || (gender_counts[g] > 0 && !strcmp(genders[g], ff->gender));
+        const char *label = gender_label(ff->gender);
+        if (!found && label) json_array_append_new(gens, facet_entry(ff->gender, label, NULL, 0, true));
+    }
+    if (facet_absent_brands(a, r, ff, brands) < 0 || facet_absent_colours(a, r, ff, colours) < 0) {
+        json_decref(products); json_decref(sizes); json_decref(brands); json_decref(colours); json_decref(gens);
         goto fail;
+    }
+
     const char *currency = cfg.currency;
-    facets = json_object();
+    json_t *facets = json_object();
     set(facets, "sizes", sizes);
     set(facets, "brands", brands);
     set(facets, "colours", colours);
-    set(facets, "genders", genders);
-    sizes = brands = colours = genders = NULL;
-    set(facets, "price", json_pack("{s:o, s:o}", "min", catalog_money_in(pmin, currency), "max",
-                                   catalog_money_in(pmax, currency)));
+    set(facets, "genders", gens);
+    json_t *price = json_object();
+    set(price, "min", catalog_money_in(pmin, currency));
+    set(price, "max", catalog_money_in(pmax, currency));
+    set(facets, "price", price);
     json_t *sorts = json_array();
-    for (int s = SORT_RELEVANCE; s <= SORT_POPULAR; s++)
-        json_array_append_new(sorts, json_pack("{s:s, s:s, s:b}", "value", catalog_sort_name((enum catalog_sort)s),
-                                               "label", sort_label((enum catalog_sort)s, q.terms != NULL),
-                                               "selected", s == (int)f->sort));
-    out = json_object();
-    set(out, "products", cards_json(cards, n));
+    for (int s = SORT_RELEVANCE; s <= SORT_POPULAR; s++) {
+        json_t *o = json_object();
+        set(o, "value", json_string(catalog_sort_name((enum catalog_sort)s)));
+        set(o, "label", json_string(sort_label((enum catalog_sort)s, q.terms != NULL)));
+        set(o, "selected", json_boolean(s == (int)f->sort));
+        json_array_append_new(sorts, o);
+    }
+    json_t *out = json_object();
+    set(out, "products", products);
     set(out, "total", json_integer(total));
     set(out, "page", json_integer(page));
     set(out, "pages", json_integer(pages));
@@ -681,10 +1159,11 @@ json_t *catalog_list(const catalog_filter *f)
     return out;
 fail:
     log_error("catalog: listing failed");
-    json_decref(sizes); json_decref(brands); json_decref(colours); json_decref(genders);
     arena_free(a);
     return NULL;
 }
+
+json_t *catalog_list(const catalog_filter *f) { return catalog_list_at(f, -1); }
 
 /* ---- categories ---- */
 
@@ -733,68 +1212,80 @@ static json_t *breadcrumbs_json(const repo_category *all, int n, int idx, bool i
     return crumbs;
 }
 
-json_t *catalog_category_tree(void)
+json_t *catalog_category_tree_at(int64_t version)
 {
-    arena *a = arena_new();
-    repo_category *all;
-    int n;
-    json_t *tree = NULL;
-    if (repo_categories(a, &all, &n) == 0) tree = tree_json(all, n);
-    else log_error("catalog: category tree failed");
-    arena_free(a);
-    return tree;
+    const catalog_refs *r = refs_get(version, false);
+    if (!r) {
+        log_error("catalog: category tree failed");
+        return NULL;
+    }
+    return tree_json(r->cats, r->ncats);
 }
 
-json_t *catalog_category(const char *slug, bool *not_found)
+json_t *catalog_category_tree(void) { return catalog_category_tree_at(-1); }
+
+json_t *catalog_category_tree_shared(int64_t version)
+{
+    catalog_refs *r = (catalog_refs *)refs_get(version, false);
+    if (!r) {
+        log_error("catalog: category tree failed");
+        return NULL;
+    }
+    if (!r->tree) r->tree = tree_json(r->cats, r->ncats);
+    return json_incref(r->tree);
+}
+
+json_t *catalog_category_at(const char *slug, int64_t version, bool *not_found)
 {
     *not_found = false;
-    arena *a = arena_new();
-    repo_category *all;
-    int n;
-    json_t *out = NULL;
-    if (repo_categories(a, &all, &n) < 0) {
+    const catalog_refs *r = refs_get(version, false);
+    if (!r) {
         log_error("catalog: category lookup failed");
-    } else {
-        int idx = -1;
-        for (int i = 0; slug && i < n; i++)
-            if (!strcmp(all[i].slug, slug)) idx = i;
-        if (idx < 0) {
-            *not_found = true;
-        } else {
-            json_t *node = category_node(all, n, idx, 0);
-            set(node, "breadcrumbs", breadcrumbs_json(all, n, idx, false));
-            int parent = category_index(all, n, all[idx].parent_id);
-            if (parent >= 0) {
-                char url[200];
-                snprintf(url, sizeof url, "/category/%s", all[parent].slug);
-                set(node, "parent", json_pack("{s:o, s:o, s:o}", "slug", js(all[parent].slug), "name",
-                                              js(all[parent].name), "url", js(url)));
-            } else {
-                set(node, "parent", json_null());
-            }
-            out = node;
-        }
+        return NULL;
     }
-    arena_free(a);
-    return out;
+    const repo_category *all = r->cats;
+    int n = r->ncats;
+    int idx = -1;
+    for (int i = 0; slug && i < n; i++)
+        if (!strcmp(all[i].slug, slug)) idx = i;
+    if (idx < 0) {
+        *not_found = true;
+        return NULL;
+    }
+    json_t *node = category_node(all, n, idx, 0);
+    set(node, "breadcrumbs", breadcrumbs_json(all, n, idx, false));
+    int parent = category_index(all, n, all[idx].parent_id);
+    if (parent >= 0) {
+        char url[200];
+        snprintf(url, sizeof url, "/category/%s", all[parent].slug);
+        set(node, "parent", json_pack("{s:o, s:o, s:o}", "slug", js(all[parent].slug), "name", js(all[parent].name),
+                                      "url", js(url)));
+    } else {
+        set(node, "parent", json_null());
+    }
+    return node;
 }
 
-json_t *catalog_home(void)
+json_t *catalog_category(const char *slug, bool *not_found) { return catalog_category_at(slug, -1, not_found); }
+
+json_t *catalog_home_at(int64_t version)
 {
     arena *a = arena_new();
     repo_card *featured, *newest;
-    repo_category *cats;
-    int nf, nn, nc;
+    int nf, nn;
     json_t *out = NULL;
+    const catalog_refs *r;
     if (repo_home_cards(a, HOME_FEATURED, HOME_CARDS, &featured, &nf) == 0 &&
-        repo_home_cards(a, HOME_NEWEST, HOME_CARDS, &newest, &nn) == 0 && repo_categories(a, &cats, &nc) == 0)
+        repo_home_cards(a, HOME_NEWEST, HOME_CARDS, &newest, &nn) == 0 && (r = refs_get(version, false)))
         out = json_pack("{s:o, s:o, s:o}", "featured", cards_json(featured, nf), "new_arrivals", cards_json(newest, nn),
-                        "categories", tree_json(cats, nc));
+                        "categories", tree_json(r->cats, r->ncats));
     else
         log_error("catalog: home page failed");
     arena_free(a);
     return out;
 }
+
+json_t *catalog_home(void) { return catalog_home_at(-1); }
 
 /* ---- product page ---- */
 
@@ -871,6 +1362,19 @@ static json_t *options_json(const repo_variant *v, int n)
     return options;
 }
 
+/* The card's swatches: the colours of the variants, which come ordered by
+ * colour (position, id), each once. */
+static json_t *variant_colours_json(const repo_variant *v, int n)
+{
+    json_t *colours = json_array();
+    for (int i = 0; i < n; i++) {
+        bool seen = false;
+        for (int k = 0; k < i && !seen; k++) seen = v[k].colour_id == v[i].colour_id;
+        if (!seen) json_array_append_new(colours, colour_json(v[i].colour_name, v[i].colour_hex, v[i].colour_slug));
+    }
+    return colours;
+}
+
 /* "2025-05-03T10:00:00Z" → "3 May 2025" */
 static void display_date(const char *iso, char *out, size_t outlen)
 {
@@ -881,7 +1385,7 @@ static void display_date(const char *iso, char *out, size_t outlen)
     else snprintf(out, outlen, "%s", iso);
 }
 
-json_t *catalog_product(const char *slug, bool *not_found)
+json_t *catalog_product_at(const char *slug, int64_t version, bool *not_found)
 {
     *not_found = false;
     if (!slug || !*slug || strlen(slug) > MAX_SLUG_BYTES || !text_valid_utf8(slug, strlen(slug))) {
@@ -889,27 +1393,32 @@ json_t *catalog_product(const char *slug, bool *not_found)
         return NULL;
     }
     arena *a = arena_new();
-    repo_product p;
-    repo_variant *variants;
-    repo_image *images;
-    repo_review *reviews;
-    repo_category *cats;
-    int nv, ni, nr, nc;
-    json_t *out = NULL;
-    int r = repo_product_by_slug(a, slug, &p);
-    if (r == 0) {
+    repo_product_page pp;
+    const catalog_refs *r = NULL;
+    int rc = repo_read_product_page(a, slug, PRODUCT_REVIEWS, &pp);
+    if (rc == 0) {
         *not_found = true;
         arena_free(a);
         return NULL;
     }
-    if (r < 0 || repo_product_variants(a, p.card.id, &variants, &nv) < 0 ||
-        repo_product_images(a, p.card.id, &images, &ni) < 0 ||
-        repo_product_reviews(a, p.card.id, PRODUCT_REVIEWS, &reviews, &nr) < 0 || repo_categories(a, &cats, &nc) < 0) {
+    repo_product p = pp.product;
+    const repo_variant *variants = pp.variants;
+    const repo_image *images = pp.images;
+    const repo_review *reviews = pp.reviews;
+    int nv = pp.nvariants, ni = pp.nimages, nr = pp.nreviews;
+    json_t *out = NULL;
+    if (rc < 0 || !(r = refs_get(version, false)) ||
+        (category_index(r->cats, r->ncats, p.category_id) < 0 && !(r = refs_reread(false)))) {
         log_error("catalog: product %s failed", slug);
         arena_free(a);
         return NULL;
     }
-    out = card_json(&p.card);
+    const repo_category *cats = r->cats;
+    int nc = r->ncats;
+    bool in_stock = false;
+    for (int i = 0; i < nv; i++) in_stock = in_stock || variants[i].stock > 0;
+    p.card.in_stock = in_stock;
+    out = card_json_with(&p.card, variant_colours_json(variants, nv));
     set(out, "description", js(p.description));
     set(out, "material", js(p.material));
     set(out, "gender", js(p.gender));
@@ -960,3 +1469,5 @@ json_t *catalog_product(const char *slug, bool *not_found)
     arena_free(a);
     return out;
 }
+
+json_t *catalog_product(const char *slug, bool *not_found) { return catalog_product_at(slug, -1, not_found); }

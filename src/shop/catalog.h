@@ -116,6 +116,24 @@ json_t *catalog_category(const char *slug, bool *not_found);   /* {"slug","name"
 json_t *catalog_category_tree(void);
 json_t *catalog_home(void);   /* {"featured":[card],"new_arrivals":[card],"categories":tree} */
 
+/* The same, for a caller that has read the catalogue version
+ * (catalog_cache_version, or cached_page.version after a page-cache miss;
+ * page_cache.h). The reference data every page needs — the category tree,
+ * the brands, the colours — is then read once per worker thread and
+ * version rather than on every call; it is read after the version was, so
+ * it is never older than the version it is kept under. Products, prices,
+ * stock, reviews and the listing itself are read on every call.
+ * version < 0 (unknown; Redis down): everything is read, as above. */
+json_t *catalog_list_at(const catalog_filter *f, int64_t version);
+json_t *catalog_product_at(const char *slug, int64_t version, bool *not_found);
+json_t *catalog_category_at(const char *slug, int64_t version, bool *not_found);
+json_t *catalog_category_tree_at(int64_t version);
+json_t *catalog_home_at(int64_t version);
+/* catalog_category_tree_at without the copy: a new reference to this
+ * thread's tree for `version`, which the caller must not change (copy a
+ * node to mark it). For the page header, rendered on every page. */
+json_t *catalog_category_tree_shared(int64_t version);
+
 /* Money in minor units → display string ("£129.99") per CURRENCY. */
 json_t *catalog_money(int64_t amount);
 

@@ -26,7 +26,7 @@ static void listing_page(http_request *req, http_response *res, const char *slug
     json_t *category = NULL;
     if (slug) {
         bool not_found = false;
-        category = catalog_category(slug, &not_found);
+        category = catalog_category_at(slug, page.version, &not_found);
         if (!category) {
             cached_page_free(&page);
             if (not_found) res_error(req, res, 404, "We could not find that category. It may have moved.");
@@ -34,7 +34,7 @@ static void listing_page(http_request *req, http_response *res, const char *slug
             return;
         }
     }
-    json_t *ctx = catalog_list(&filter);
+    json_t *ctx = catalog_list_at(&filter, page.version);
     if (!ctx) {
         json_decref(category);
         cached_page_free(&page);

@@ -29,7 +29,7 @@ void views_home(http_request *req, http_response *res)
     const char *key = cached_key(req, "html");
     if (cached_try(req, res, key, &page)) return;
 
-    json_t *ctx = catalog_home();
+    json_t *ctx = catalog_home_at(page.version);
     if (!ctx) {
         cached_page_free(&page);
         res_error(req, res, 500, "catalog_home failed");

@@ -173,7 +173,7 @@ void views_product(http_request *req, http_response *res)
     if (cached_try(req, res, key, &page)) return;
 
     bool not_found = false;
-    json_t *p = catalog_product(req_param(req, "slug"), &not_found);
+    json_t *p = catalog_product_at(req_param(req, "slug"), page.version, &not_found);
     if (!p) {
         cached_page_free(&page);
         if (not_found) res_error(req, res, 404, "We could not find that shoe. The link may be out of date.");

@@ -178,12 +178,25 @@ static int render(http_request *req, const char *name, json_t *ctx, buf *out)
 
 int view_render(http_request *req, const char *name, json_t *ctx, buf *out)
 {
-    json_t *nav = catalog_category_tree();
-    if (!nav) {
+    return view_render_at(req, name, ctx, -1, out);
+}
+
+int view_render_at(http_request *req, const char *name, json_t *ctx, int64_t version, buf *out)
+{
+    json_t *tree = catalog_category_tree_shared(version);
+    if (!tree) {
         /* no half-built page: it would be cached */
         log_error("request %s: the category tree is unavailable", req->id);
         return -1;
     }
+    /* The tree is shared by this thread's pages: the nav gets copies of
+     * the top-level nodes (mark_current sets "current" on them), their
+     * children stay shared and are only read. */
+    json_t *nav = json_array();
+    size_t i;
+    json_t *node;
+    json_array_foreach(tree, i, node) json_array_append_new(nav, json_copy(node));
+    json_decref(tree);
     return view_render_nav(req, name, ctx, nav, out);
 }
 
@@ -199,7 +212,7 @@ int view_render_nav(http_request *req, const char *name, json_t *ctx, json_t *na
 void view_finish_cached(http_request *req, http_response *res, const char *key, cached_page *page, const char *name,
                         json_t *ctx, const char *what)
 {
-    int rc = view_render(req, name, ctx, &page->body);
+    int rc = view_render_at(req, name, ctx, page->version, &page->body);
     json_decref(ctx);
     if (rc != 0) {
         cached_page_free(page);

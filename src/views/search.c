@@ -19,7 +19,7 @@ void views_search(http_request *req, http_response *res)
 
     json_t *ctx;
     if (filter.q && *filter.q) {
-        ctx = catalog_list(&filter);
+        ctx = catalog_list_at(&filter, page.version);
         if (!ctx) {
             cached_page_free(&page);
             res_error(req, res, 500, "catalog_list (search) failed");

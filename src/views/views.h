@@ -37,12 +37,17 @@ void views_search(http_request *req, http_response *res);
  * category nav, header search text) to ctx first. Appends to out. Returns 0,
  * or -1 with the reason logged (the caller answers 500). */
 int view_render(http_request *req, const char *name, json_t *ctx, buf *out);
+/* The same with the catalogue version the caller has read (cached_page's
+ * version after a page-cache miss; < 0 unknown): the category tree is then
+ * this worker's copy for that version (catalog_category_tree_shared). */
+int view_render_at(http_request *req, const char *name, json_t *ctx, int64_t version, buf *out);
 /* The same with a category tree the caller already has (stolen; NULL: no
  * category links). */
 int view_render_nav(http_request *req, const char *name, json_t *ctx, json_t *nav, buf *out);
 
 /* Render `name` with ctx (consumed) into page->body and send it through
- * the page cache; a rendering failure becomes a 500 saying `what`. */
+ * the page cache (at page->version, the version its lookup read); a
+ * rendering failure becomes a 500 saying `what`. */
 void view_finish_cached(http_request *req, http_response *res, const char *key, cached_page *page, const char *name,
                         json_t *ctx, const char *what);
 
