@@ -128,7 +128,26 @@ int page_cache_lookup(const char *key, cached_page *page)
     return rc;
 }
 
-void page_cache_store(const char *key, cached_page *page, const char *content_type, int ttl_seconds)
+/* Write page (plain body `body`, plus page->gz when present) under key at
+ * page->version, to Redis and to this worker's memory. */
+static void save(const char *key, cached_page *page, const char *body, size_t len, int ttl_seconds)
+{
+    if (page->version < 0) return; /* Redis was down at lookup: don't cache */
+    buf entry = BUF_INIT;
+    buf_printf(&entry, "%lld\n%s\n%s\n%lld\n%zu\n", (long long)page->version, page->etag, page->content_type,
+               (long long)page->rendered_at, len);
+    buf_append(&entry, body, len);
+    buf_append(&entry, buf_cstr(&page->gz), page->gz.len);
+    buf full = BUF_INIT; /* the whole key, however long: a cut key would serve another URL's page */
+    buf_printf(&full, "page:%s", key);
+    cache_set(buf_cstr(&full), entry.data, entry.len, ttl_seconds);
+    local_cache_put(key, page->version, page->rendered_at, page->etag, page->content_type, body, len,
+                    buf_cstr(&page->gz), page->gz.len);
+    buf_free(&full);
+    buf_free(&entry);
+}
+
+void page_cache_store(const char *key, cached_page *page, const char *content_type, int ttl_seconds, bool compress)
 {
     unsigned char h[16];
     crypto_generichash(h, sizeof h, (const unsigned char *)buf_cstr(&page->body), page->body.len, NULL, 0);
@@ -138,18 +157,16 @@ void page_cache_store(const char *key, cached_page *page, const char *content_ty
     snprintf(page->content_type, sizeof page->content_type, "%s", content_type);
     page->rendered_at = (int64_t)time(NULL);
     buf_reset(&page->gz);
-    gzip_compress(buf_cstr(&page->body), page->body.len, &page->gz); /* once, served many times */
-    if (page->version < 0) return; /* Redis was down at lookup: don't cache */
-    buf entry = BUF_INIT;
-    buf_printf(&entry, "%lld\n%s\n%s\n%lld\n%zu\n", (long long)page->version, page->etag, page->content_type,
-               (long long)page->rendered_at, page->body.len);
-    buf_append(&entry, buf_cstr(&page->body), page->body.len);
-    buf_append(&entry, buf_cstr(&page->gz), page->gz.len);
-    buf full = BUF_INIT; /* the whole key, however long: a cut key would serve another URL's page */
-    buf_printf(&full, "page:%s", key);
-    cache_set(buf_cstr(&full), entry.data, entry.len, ttl_seconds);
-    local_cache_put(key, page->version, page->rendered_at, page->etag, page->content_type, buf_cstr(&page->body),
-                    page->body.len, buf_cstr(&page->gz), page->gz.len);
-    buf_free(&full);
-    buf_free(&entry);
+    if (compress) gzip_compress(buf_cstr(&page->body), page->body.len, &page->gz);
+    save(key, page, buf_cstr(&page->body), page->body.len, ttl_seconds);
+}
+
+bool page_cache_add_gzip(const char *key, cached_page *page, int ttl_seconds)
+{
+    const char *body = page->local ? page->local->body : buf_cstr(&page->body);
+    size_t len = page->local ? page->local->len : page->body.len;
+    buf_reset(&page->gz);
+    if (!gzip_compress(body, len, &page->gz)) return false;
+    save(key, page, body, len, ttl_seconds);
+    return true;
 }

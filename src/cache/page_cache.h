@@ -41,7 +41,13 @@ typedef struct cached_page {
  * 0 miss (page->version set: pass it to page_cache_store), -1 caching off. */
 int page_cache_lookup(const char *key, cached_page *page);
 /* Store a rendered body under key at the version the lookup returned. */
-void page_cache_store(const char *key, cached_page *page, const char *content_type, int ttl_seconds);
+/* With compress, a gzip form is made now too (the requester accepts it);
+ * otherwise only when first asked for (page_cache_add_gzip). */
+void page_cache_store(const char *key, cached_page *page, const char *content_type, int ttl_seconds, bool compress);
+/* A hit without a gzip form, for a client that accepts gzip: compress it
+ * once into page->gz and save the entry with both forms. false when
+ * compressing would not help (then serve it plain). */
+bool page_cache_add_gzip(const char *key, cached_page *page, int ttl_seconds);
 void cached_page_free(cached_page *page);
 
 #endif

@@ -51,12 +51,15 @@ static bool not_modified(http_request *req, const cached_page *page)
 
 static void release_entry(void *entry) { local_cache_release(entry); }
 
-static void send(http_request *req, http_response *res, cached_page *page, int status)
+static void send(http_request *req, http_response *res, const char *key, cached_page *page, int status)
 {
     /* The compressed form is a representation of its own: its own strong
-     * ETag ("<hash>-gz"), and Vary so caches keep the two apart. */
+     * ETag ("<hash>-gz"), and Vary so caches keep the two apart. It is made
+     * once, the first time a client that accepts gzip asks for the page. */
+    bool want_gz = status == 200 && gzip_accepted(req_header(req, "Accept-Encoding"));
     size_t gz_len = page->local ? page->local->gz_len : page->gz.len;
-    bool gz = status == 200 && gz_len > 0 && gzip_accepted(req_header(req, "Accept-Encoding"));
+    if (want_gz && gz_len == 0 && page_cache_add_gzip(key, page, PAGE_TTL_SECONDS)) gz_len = page->gz.len;
+    bool gz = want_gz && gz_len > 0;
     if (gz) {
         size_t n = strlen(page->etag);
         if (n >= 2 && n + 3 < sizeof page->etag && page->etag[n - 1] == '"') strcpy(page->etag + n - 1, "-gz\"");
@@ -74,7 +77,7 @@ static void send(http_request *req, http_response *res, cached_page *page, int s
         res->status = 304;
         res->content_type = NULL;
         buf_reset(&res->body);
-    } else if (page->local) {
+    } else if (page->local && !(gz && page->gz.len)) {
         /* straight from worker memory; the entry is released once sent */
         const local_entry *e = page->local;
         page->local = NULL;
@@ -97,7 +100,7 @@ bool cached_try(http_request *req, http_response *res, const char *key, cached_p
     int rc = page_cache_lookup(key, page);
     if (rc == 1) {
         res_header(res, "X-Cache", "hit");
-        send(req, res, page, 200);
+        send(req, res, key, page, 200);
         return true;
     }
     buf_reset(&page->body);
@@ -108,8 +111,9 @@ bool cached_try(http_request *req, http_response *res, const char *key, cached_p
 void cached_finish(http_request *req, http_response *res, const char *key, cached_page *page,
                    const char *content_type, int status)
 {
-    if (status == 200) page_cache_store(key, page, content_type, PAGE_TTL_SECONDS);
+    if (status == 200)
+        page_cache_store(key, page, content_type, PAGE_TTL_SECONDS, gzip_accepted(req_header(req, "Accept-Encoding")));
     else /* errors are not cached and carry no validator */
         snprintf(page->content_type, sizeof page->content_type, "%s", content_type);
-    send(req, res, page, status);
+    send(req, res, key, page, status);
 }
