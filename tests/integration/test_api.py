@@ -16,6 +16,7 @@ import time
 import uuid
 
 import pytest
+import requests
 
 from paced import call, describe, get, opaque, raw_get  # noqa: F401  (shared helpers)
 
@@ -503,3 +504,27 @@ def test_x_cache_reports_hit_and_miss(session, api):
     assert first.headers.get("X-Cache") == "miss" and second.headers.get("X-Cache") == "hit"
     assert first.json() == second.json()
     assert opaque(first.headers["ETag"]) == opaque(second.headers["ETag"])
+
+
+def test_gzip_form_is_made_on_first_demand_and_matches_the_plain_one(direct_url):
+    """A page first rendered for a client without gzip is compressed the
+    first time a gzip client asks; both forms carry the same content under
+    their own ETags, and both are served from the cache afterwards."""
+    url = direct_url + "/api/v1/products?per_page=30&sort=newest&probe=%s" % uuid.uuid4().hex
+    plain = requests.get(url, headers={"Accept-Encoding": "identity"}, timeout=10)
+    assert plain.status_code == 200 and plain.headers.get("X-Cache") == "miss"
+    assert "Content-Encoding" not in plain.headers
+    zipped = requests.get(url, headers={"Accept-Encoding": "gzip"}, timeout=10)
+    assert zipped.status_code == 200 and zipped.headers.get("X-Cache") == "hit"
+    assert zipped.headers.get("Content-Encoding") == "gzip"
+    assert int(zipped.headers["Content-Length"]) < len(plain.content) / 2
+    assert zipped.json() == plain.json()            # requests inflates it
+    assert zipped.headers["ETag"] != plain.headers["ETag"]
+    assert zipped.headers["ETag"].endswith('-gz"')
+    assert zipped.headers.get("Vary") == "Accept-Encoding"
+    again = requests.get(url, headers={"Accept-Encoding": "gzip, br"}, timeout=10)
+    assert again.headers.get("Content-Encoding") == "gzip" and again.headers["ETag"] == zipped.headers["ETag"]
+    refused = requests.get(url, headers={"Accept-Encoding": "gzip;q=0"}, timeout=10)
+    assert "Content-Encoding" not in refused.headers and refused.content == plain.content
+    r304 = requests.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["ETag"]}, timeout=10)
+    assert r304.status_code == 304
