@@ -33,7 +33,7 @@ void api_categories(http_request *req, http_response *res)
     cached_page page;
     const char *key = cached_key(req, "api");
     if (cached_try(req, res, key, &page)) return;
-    json_t *tree = catalog_category_tree();
+    json_t *tree = catalog_category_tree(); /* read fresh: a down database answers 503 here */
     if (!tree) {
         cached_page_free(&page);
         res_error(req, res, 503, "the catalogue is unavailable right now");
@@ -53,7 +53,7 @@ void api_products(http_request *req, http_response *res)
     cached_page page;
     const char *key = cached_key(req, "api");
     if (cached_try(req, res, key, &page)) return;
-    json_t *list = catalog_list(&filter);
+    json_t *list = catalog_list_at(&filter, page.version);
     if (!list) {
         cached_page_free(&page);
         res_error(req, res, 503, "the catalogue is unavailable right now");
@@ -68,7 +68,7 @@ void api_product(http_request *req, http_response *res)
     const char *key = cached_key(req, "api");
     if (cached_try(req, res, key, &page)) return;
     bool not_found = false;
-    json_t *product = catalog_product(req_param(req, "slug"), &not_found);
+    json_t *product = catalog_product_at(req_param(req, "slug"), page.version, &not_found);
     if (!product) {
         cached_page_free(&page);
         if (not_found) res_error(req, res, 404, "no product with that slug");

@@ -129,10 +129,3 @@ void local_cache_put(const char *key, int64_t version, int64_t rendered_at, cons
     while (total_bytes > LOCAL_CACHE_MAX_BYTES && lru_tail && lru_tail != n) drop(lru_tail);
     pthread_mutex_unlock(&lock);
 }
-
-void local_cache_clear(void)
-{
-    pthread_mutex_lock(&lock);
-    while (lru_head) drop(lru_head);
-    pthread_mutex_unlock(&lock);
-}

@@ -37,7 +37,5 @@ const local_entry *local_cache_get(const char *key, int64_t version);
 void local_cache_put(const char *key, int64_t version, int64_t rendered_at, const char *etag,
                      const char *content_type, const char *body, size_t len, const char *gz, size_t gz_len);
 void local_cache_release(const local_entry *e);
-/* Drop everything (tests; worker exit). */
-void local_cache_clear(void);
 
 #endif

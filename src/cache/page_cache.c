@@ -44,10 +44,12 @@ int catalog_cache_invalidate(void)
     return 0;
 }
 
-int64_t catalog_cache_version(void)
+/* The version as Redis has it now (0 before the first change), or -1 when
+ * Redis does not answer. */
+static int64_t redis_version(void)
 {
     redisReply *r = cache_command("GET " VERSION_KEY);
-    int64_t v = 0;
+    int64_t v = -1;
     if (r && r->type == REDIS_REPLY_STRING) v = strtoll(r->str, NULL, 10);
     else if (r && r->type == REDIS_REPLY_NIL) v = 0;
     if (r) freeReplyObject(r);
@@ -95,16 +97,8 @@ int page_cache_lookup(const char *key, cached_page *page)
     page->version = -1;
     page->local = NULL;
     int64_t current = version_watch_current();
-    redisReply *r;
-    if (current < 0) {
-        r = cache_command("GET " VERSION_KEY);
-        if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)) {
-            if (r) freeReplyObject(r);
-            return -1;
-        }
-        current = r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : 0;
-        freeReplyObject(r);
-    }
+    if (current < 0) current = redis_version();
+    if (current < 0) return -1;
     page->version = current;
 
     const local_entry *e = local_cache_get(key, current);
@@ -115,7 +109,7 @@ int page_cache_lookup(const char *key, cached_page *page)
         snprintf(page->content_type, sizeof page->content_type, "%s", e->content_type);
         return 1;
     }
-    r = cache_command("GET page:%s", key);
+    redisReply *r = cache_command("GET page:%s", key);
     int rc = 0;
     int64_t entry_version;
     if (r && r->type == REDIS_REPLY_STRING && decode_entry(r->str, r->len, page, &entry_version) &&

@@ -21,9 +21,6 @@
  * because a version we could not bump cannot be trusted). */
 int catalog_cache_invalidate(void);
 
-/* The current catalogue version (0 when Redis is down: no caching). */
-int64_t catalog_cache_version(void);
-
 typedef struct cached_page {
     buf body;
     buf gz;                 /* body gzip-compressed (empty when not worth it) */

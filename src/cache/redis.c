@@ -92,17 +92,6 @@ int cache_ping(void)
     return ok ? 0 : -1;
 }
 
-int cache_get(const char *key, buf *out)
-{
-    redisReply *r = cache_command("GET %s", key);
-    if (!r) return -1;
-    int rc = 0;
-    if (r->type == REDIS_REPLY_STRING) { buf_append(out, r->str, r->len); rc = 1; }
-    else if (r->type == REDIS_REPLY_ERROR) rc = -1;
-    freeReplyObject(r);
-    return rc;
-}
-
 int cache_set(const char *key, const void *val, size_t len, int ttl_seconds)
 {
     redisReply *r = ttl_seconds > 0 ? cache_command("SET %s %b EX %d", key, val, len, ttl_seconds)
@@ -111,12 +100,4 @@ int cache_set(const char *key, const void *val, size_t len, int ttl_seconds)
     int rc = r->type == REDIS_REPLY_ERROR ? -1 : 0;
     freeReplyObject(r);
     return rc;
-}
-
-int cache_del(const char *key)
-{
-    redisReply *r = cache_command("DEL %s", key);
-    if (!r) return -1;
-    freeReplyObject(r);
-    return 0;
 }

@@ -28,9 +28,7 @@ int cache_ping(void);
 redisReply *cache_command(const char *fmt, ...);
 redisReply *cache_command_argv(int argc, const char **argv, const size_t *argvlen);
 
-/* String cache helpers. get: 1 hit (appended to out), 0 miss, -1 error. */
-int cache_get(const char *key, buf *out);
+/* SET with an optional TTL (seconds, 0 = none). 0 or -1. */
 int cache_set(const char *key, const void *val, size_t len, int ttl_seconds);
-int cache_del(const char *key);
 
 #endif

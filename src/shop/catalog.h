@@ -117,7 +117,7 @@ json_t *catalog_category_tree(void);
 json_t *catalog_home(void);   /* {"featured":[card],"new_arrivals":[card],"categories":tree} */
 
 /* The same, for a caller that has read the catalogue version
- * (catalog_cache_version, or cached_page.version after a page-cache miss;
+ * (cached_page.version after a page-cache miss;
  * page_cache.h). The reference data every page needs — the category tree,
  * the brands, the colours — is then read once per worker thread and
  * version rather than on every call; it is read after the version was, so
