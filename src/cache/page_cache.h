@@ -29,6 +29,7 @@ typedef struct cached_page {
     int64_t version;
     int64_t rendered_at;    /* unix seconds: the Last-Modified of the page */
     const local_entry *local; /* a hit from this worker's memory: body is there, not in `body` */
+    bool admitted;          /* store it (the key was asked for before): see page_cache.c */
 } cached_page;
 
 /* Look up `key` (e.g. "html:/category/men?size=uk-9"): first this worker's
@@ -37,8 +38,9 @@ typedef struct cached_page {
  * when the bytes are in worker memory),
  * 0 miss (page->version set: pass it to page_cache_store), -1 caching off. */
 int page_cache_lookup(const char *key, cached_page *page);
-/* Store a rendered body under key at the version the lookup returned. */
-/* With compress, a gzip form is made now too (the requester accepts it);
+/* Store a rendered body under key at the version the lookup returned, if
+ * the lookup admitted it (its key was asked for before); either way set
+ * its ETag, Last-Modified and content type. With compress, a gzip form is made now too (the requester accepts it);
  * otherwise only when first asked for (page_cache_add_gzip). */
 void page_cache_store(const char *key, cached_page *page, const char *content_type, int ttl_seconds, bool compress);
 /* A hit without a gzip form, for a client that accepts gzip: compress it

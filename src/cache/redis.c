@@ -82,6 +82,33 @@ redisReply *cache_command_argv(int argc, const char **argv, const size_t *argvle
     return checked(redisCommandArgv(c, argc, argv, argvlen));
 }
 
+int cache_pipeline(int n, char *const *cmds, const int *lens, redisReply **replies)
+{
+    for (int i = 0; i < n; i++) replies[i] = NULL;
+    redisContext *c = cache_conn();
+    if (!c) return -1;
+    for (int i = 0; i < n; i++)
+        if (lens[i] < 0 || redisAppendFormattedCommand(c, cmds[i], (size_t)lens[i]) != REDIS_OK) {
+            /* some commands may be queued unsent: the connection is no
+             * longer in a known state */
+            checked(NULL);
+            return -1;
+        }
+    for (int i = 0; i < n; i++) {
+        void *r = NULL;
+        if (redisGetReply(c, &r) != REDIS_OK || !r) {
+            for (int k = 0; k < i; k++) {
+                freeReplyObject(replies[k]);
+                replies[k] = NULL;
+            }
+            checked(NULL);
+            return -1;
+        }
+        replies[i] = r;
+    }
+    return 0;
+}
+
 int cache_ping(void)
 {
     /* readyz must see a returning server at once, not after the backoff */

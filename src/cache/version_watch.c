@@ -40,8 +40,9 @@ static int64_t read_version(redisContext *c)
 {
     redisReply *r = redisCommand(c, "GET " VERSION_KEY);
     int64_t v = -1;
+    /* A missing key is "unknown" here: the page cache starts it (versions
+     * never repeat, page_cache.c); the watch retries a second later. */
     if (r && r->type == REDIS_REPLY_STRING) v = strtoll(r->str, NULL, 10);
-    else if (r && r->type == REDIS_REPLY_NIL) v = 0;
     if (r) freeReplyObject(r);
     return v;
 }

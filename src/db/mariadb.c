@@ -39,6 +39,8 @@ struct db_stmt {
     char **colbuf;
     unsigned long *colcap, *collen;
     my_bool *colnull, *colerr;
+    int64_t *colint;          /* integer columns arrive here, not as text */
+    bool *colisint, *colunsigned;
     bool has_result;
     struct db_stmt *next;
 };
@@ -134,6 +136,7 @@ static void free_stmt(db_stmt *s)
     for (int i = 0; i < s->ncols; i++) free(s->colbuf[i]);
     free(s->params); free(s->pbind); free(s->rbind); free(s->colbuf);
     free(s->colcap); free(s->collen); free(s->colnull); free(s->colerr);
+    free(s->colint); free(s->colisint); free(s->colunsigned);
     free(s->sql);
     free(s);
 }
@@ -289,6 +292,7 @@ static int bind_result_columns(db_stmt *s)
     if (n != s->ncols) {
         for (int i = 0; i < s->ncols; i++) free(s->colbuf[i]);
         free(s->rbind); free(s->colbuf); free(s->colcap); free(s->collen); free(s->colnull); free(s->colerr);
+        free(s->colint); free(s->colisint); free(s->colunsigned);
         s->ncols = n;
         s->rbind = calloc((size_t)n, sizeof *s->rbind);
         s->colbuf = calloc((size_t)n, sizeof *s->colbuf);
@@ -296,12 +300,20 @@ static int bind_result_columns(db_stmt *s)
         s->collen = calloc((size_t)n, sizeof *s->collen);
         s->colnull = calloc((size_t)n, sizeof *s->colnull);
         s->colerr = calloc((size_t)n, sizeof *s->colerr);
-        if (!s->rbind || !s->colbuf || !s->colcap || !s->collen || !s->colnull || !s->colerr) abort();
+        s->colint = calloc((size_t)n, sizeof *s->colint);
+        s->colisint = calloc((size_t)n, sizeof *s->colisint);
+        s->colunsigned = calloc((size_t)n, sizeof *s->colunsigned);
+        if (!s->rbind || !s->colbuf || !s->colcap || !s->collen || !s->colnull || !s->colerr || !s->colint ||
+            !s->colisint || !s->colunsigned)
+            abort();
     }
     for (int i = 0; i < n; i++) {
-        /* Every column is fetched as text: numbers convert exactly, and one
-         * representation keeps the accessors simple. max_length is known
-         * because the whole result is buffered (STMT_ATTR_UPDATE_MAX_LENGTH). */
+        /* Integer columns are fetched as 64-bit integers (formatting them
+         * as text to parse them back cost a listing ~3 %); every other
+         * column as text: decimals and dates convert exactly. max_length is
+         * known because the whole result is buffered
+         * (STMT_ATTR_UPDATE_MAX_LENGTH). db_col_text formats an integer
+         * column on demand. */
         unsigned long want = fields[i].max_length + 1;
         if (want < 64) want = 64;
         if (want > s->colcap[i]) {
@@ -310,9 +322,20 @@ static int bind_result_columns(db_stmt *s)
             s->colcap[i] = want;
         }
         memset(&s->rbind[i], 0, sizeof s->rbind[i]);
-        s->rbind[i].buffer_type = MYSQL_TYPE_STRING;
-        s->rbind[i].buffer = s->colbuf[i];
-        s->rbind[i].buffer_length = s->colcap[i] - 1;
+        enum enum_field_types t = fields[i].type;
+        s->colisint[i] = t == MYSQL_TYPE_TINY || t == MYSQL_TYPE_SHORT || t == MYSQL_TYPE_INT24 ||
+                         t == MYSQL_TYPE_LONG || t == MYSQL_TYPE_LONGLONG || t == MYSQL_TYPE_YEAR;
+        s->colunsigned[i] = (fields[i].flags & UNSIGNED_FLAG) != 0;
+        if (s->colisint[i]) {
+            s->rbind[i].buffer_type = MYSQL_TYPE_LONGLONG;
+            s->rbind[i].buffer = &s->colint[i];
+            s->rbind[i].buffer_length = sizeof s->colint[i];
+            s->rbind[i].is_unsigned = s->colunsigned[i];
+        } else {
+            s->rbind[i].buffer_type = MYSQL_TYPE_STRING;
+            s->rbind[i].buffer = s->colbuf[i];
+            s->rbind[i].buffer_length = s->colcap[i] - 1;
+        }
         s->rbind[i].length = &s->collen[i];
         s->rbind[i].is_null = &s->colnull[i];
         s->rbind[i].error = &s->colerr[i];
@@ -384,7 +407,7 @@ int db_fetch(db_stmt *st)
     }
     if (rc == MYSQL_DATA_TRUNCATED) {
         for (int i = 0; i < st->ncols; i++) {
-            if (!st->colerr[i]) continue;
+            if (!st->colerr[i] || st->colisint[i]) continue;
             unsigned long want = st->collen[i] + 1;
             st->colbuf[i] = realloc(st->colbuf[i], want);
             if (!st->colbuf[i]) abort();
@@ -396,7 +419,8 @@ int db_fetch(db_stmt *st)
         mysql_stmt_bind_result(st->st, st->rbind);
     }
     for (int i = 0; i < st->ncols; i++)
-        if (!st->colnull[i]) st->colbuf[i][st->collen[i] < st->colcap[i] ? st->collen[i] : st->colcap[i] - 1] = '\0';
+        if (!st->colnull[i] && !st->colisint[i])
+            st->colbuf[i][st->collen[i] < st->colcap[i] ? st->collen[i] : st->colcap[i] - 1] = '\0';
     return 1;
 }
 
@@ -407,18 +431,27 @@ bool db_col_is_null(db_stmt *st, int col) { return col < 0 || col >= st->ncols |
 const char *db_col_text(db_stmt *st, int col, size_t *len)
 {
     if (db_col_is_null(st, col)) { if (len) *len = 0; return ""; }
+    if (st->colisint[col]) { /* colcap is at least 64 */
+        int n = st->colunsigned[col] ? snprintf(st->colbuf[col], st->colcap[col], "%llu", (unsigned long long)st->colint[col])
+                                     : snprintf(st->colbuf[col], st->colcap[col], "%lld", (long long)st->colint[col]);
+        if (len) *len = n > 0 ? (size_t)n : 0;
+        return st->colbuf[col];
+    }
     if (len) *len = st->collen[col];
     return st->colbuf[col];
 }
 
 int64_t db_col_int64(db_stmt *st, int col)
 {
-    return db_col_is_null(st, col) ? 0 : strtoll(st->colbuf[col], NULL, 10);
+    if (db_col_is_null(st, col)) return 0;
+    return st->colisint[col] ? st->colint[col] : strtoll(st->colbuf[col], NULL, 10);
 }
 
 double db_col_double(db_stmt *st, int col)
 {
-    return db_col_is_null(st, col) ? 0.0 : strtod(st->colbuf[col], NULL);
+    if (db_col_is_null(st, col)) return 0.0;
+    if (st->colisint[col]) return st->colunsigned[col] ? (double)(uint64_t)st->colint[col] : (double)st->colint[col];
+    return strtod(st->colbuf[col], NULL);
 }
 
 uint64_t db_affected_rows(db_stmt *st) { return st->st ? mysql_stmt_affected_rows(st->st) : 0; }

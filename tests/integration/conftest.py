@@ -131,6 +131,14 @@ class Stack:
     def restart(self, name):
         return self.service("restart", name)
 
+    def redis(self, *args):
+        """Run one command on the stack's Redis (redis-cli); its output."""
+        r = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(self.state["ports"]["REDIS_PORT"]), *args],
+                           capture_output=True, text=True, timeout=10)
+        if r.returncode != 0:
+            raise RuntimeError("redis-cli %s failed: %s" % (" ".join(args), r.stderr))
+        return r.stdout.strip()
+
     def master_pid(self):
         """pid of `shoease serve` (the master)."""
         return self.refresh()["services"]["app"]["pid"]

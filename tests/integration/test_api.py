@@ -498,12 +498,27 @@ def test_head_is_get_without_body(which, session, api, sample_slugs):
     assert h404.status_code == 404 and h404.content == b""
 
 
-def test_x_cache_reports_hit_and_miss(session, api):
+def test_x_cache_reports_hit_and_miss_and_a_url_is_stored_when_asked_for_again(session, api):
+    """Admission: the first GET of a URL only marks it as asked for (a
+    one-off URL is not worth a cache entry); the second is stored; the
+    third is a hit. Every answer is the same page with the same ETag."""
     url = api + "/products?nocache=%s" % uuid.uuid4().hex
-    first, second = get(session, url), get(session, url)
-    assert first.headers.get("X-Cache") == "miss" and second.headers.get("X-Cache") == "hit"
-    assert first.json() == second.json()
-    assert opaque(first.headers["ETag"]) == opaque(second.headers["ETag"])
+    first, second, third = get(session, url), get(session, url), get(session, url)
+    assert [r.headers.get("X-Cache") for r in (first, second, third)] == ["miss", "miss", "hit"]
+    assert first.json() == second.json() == third.json()
+    assert opaque(first.headers["ETag"]) == opaque(second.headers["ETag"]) == opaque(third.headers["ETag"])
+    assert first.headers.get("Last-Modified")
+
+
+def test_an_etag_from_a_first_unstored_answer_still_gives_304(session, api):
+    """The ETag of a page that was not stored is the hash of its bytes, so
+    the next request (which stores it) recognises it."""
+    url = api + "/products?nocache=%s" % uuid.uuid4().hex
+    first = get(session, url)
+    assert first.headers.get("X-Cache") == "miss" and first.headers.get("ETag")
+    again = get(session, url, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304, describe(again)
+    assert get(session, url).headers.get("X-Cache") == "hit"
 
 
 def test_gzip_form_is_made_on_first_demand_and_matches_the_plain_one(direct_url):
@@ -514,6 +529,8 @@ def test_gzip_form_is_made_on_first_demand_and_matches_the_plain_one(direct_url)
     plain = requests.get(url, headers={"Accept-Encoding": "identity"}, timeout=10)
     assert plain.status_code == 200 and plain.headers.get("X-Cache") == "miss"
     assert "Content-Encoding" not in plain.headers
+    stored = requests.get(url, headers={"Accept-Encoding": "identity"}, timeout=10)   # admitted: stored plain
+    assert stored.headers.get("X-Cache") == "miss" and stored.content == plain.content
     zipped = requests.get(url, headers={"Accept-Encoding": "gzip"}, timeout=10)
     assert zipped.status_code == 200 and zipped.headers.get("X-Cache") == "hit"
     assert zipped.headers.get("Content-Encoding") == "gzip"
