@@ -9,6 +9,9 @@ One run measures, with wrk, on this machine:
              hit  — the same URL again and again (page cache hit)
              miss — a unique query parameter on every request (bench/wrk/miss.lua),
                     so every request renders the page (cache miss)
+             miss x2 — each unique URL asked for twice: both render, the second
+                    also stores the page (admission on the second request);
+                    app direct only, no target
            once straight to the app (APP_PORT, plain HTTP) and once through
            nginx over HTTPS (TLS + proxy to the app's unix socket)
 
@@ -499,6 +502,11 @@ def main():
                 if params[kind]:
                     scenarios.append(("%s miss, %s" % (kind, via), "static-https" if tls else "static-http",
                                       port, tls, path, params[kind], kind))
+                if params[kind] and not tls:
+                    # each unique URL twice: the second render is also stored
+                    # (the cache admits a URL on its second request); no target
+                    scenarios.append(("%s miss x2, %s" % (kind, via), "static-http",
+                                      port, tls, path, (params[kind], "2"), kind))
 
         # ---------------------------------------------------------- measure
         def url(port, tls, path):
@@ -508,7 +516,8 @@ def main():
             name, _, port, tls, path, param, _ = sc
             check_stack(ident)
             if param:
-                res = wrk(args, url(port, tls, path), duration, MISS_LUA, ("%s%s" % (nonce_prefix, tag), param))
+                name_times = param if isinstance(param, tuple) else (param,)
+                res = wrk(args, url(port, tls, path), duration, MISS_LUA, ("%s%s" % (nonce_prefix, tag),) + name_times)
             else:
                 res = wrk(args, url(port, tls, path), duration)
             check_stack(ident)
@@ -555,6 +564,8 @@ def main():
             app_bin, base["static-http"], base["static-https"]))
         say()
         def shown(path, param):
+            if isinstance(param, tuple):     # (name, times): each unique URL asked for `times` times
+                return path + "%s%s=<unique, x%s>" % ("&" if "?" in path else "?", param[0], param[1])
             return path + ("%s%s=<unique>" % ("&" if "?" in path else "?", param) if param else "")
         uw = max(len(shown(sc[4], sc[5])) for sc in scenarios)
         say("| %-28s | %-*s | %9s | %15s | %8s | %8s |" % ("scenario", uw, "URL", "req/s", "min-max", "p99 ms", "x static"))
