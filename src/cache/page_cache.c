@@ -42,7 +42,7 @@
  * persistence, eviction, FLUSHALL), counting again from 0 would reach that
  * number again and bring those pages back. So a missing version starts at
  * the current time in microseconds, which is above any count reached
- * before (that would take a million changes a second). Returns the SET NX
+ * before (that would take a million changes a second).
  * Formats the SET NX of that start into *cmd (free it with
  * redisFreeCommand) and returns its length, or -1. */
 static int format_version_start(char **cmd)

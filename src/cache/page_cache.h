@@ -32,15 +32,17 @@ typedef struct cached_page {
     bool admitted;          /* store it (the key was asked for before): see page_cache.c */
 } cached_page;
 
-/* Look up `key` (e.g. "html:/category/men?size=uk-9"): first this worker's
- * memory (local_cache.h), then Redis; either way at the current version,
- * which costs one small Redis read. 1 hit (page filled; page->local set
- * when the bytes are in worker memory),
- * 0 miss (page->version set: pass it to page_cache_store), -1 caching off. */
+/* Look up `key` (e.g. "html:/category/men?size=uk-9") at the current
+ * version (known from the version watch, or one small Redis read): first
+ * this worker's memory (local_cache.h), then Redis, whose round trip also
+ * marks the key as asked for (admission, page_cache.c).
+ * 1 hit (page filled; page->local set when the bytes are in worker memory),
+ * 0 miss (page->version and page->admitted set: pass the page to
+ * page_cache_store), -1 caching off. */
 int page_cache_lookup(const char *key, cached_page *page);
-/* Store a rendered body under key at the version the lookup returned, if
- * the lookup admitted it (its key was asked for before); either way set
- * its ETag, Last-Modified and content type. With compress, a gzip form is made now too (the requester accepts it);
+/* Set a rendered page's ETag, Last-Modified and content type, and store it
+ * under key at the version the lookup returned if the lookup admitted it.
+ * With compress, a gzip form is made now too (the requester accepts it);
  * otherwise only when first asked for (page_cache_add_gzip). */
 void page_cache_store(const char *key, cached_page *page, const char *content_type, int ttl_seconds, bool compress);
 /* A hit without a gzip form, for a client that accepts gzip: compress it
