@@ -960,24 +960,32 @@ def test_head_requests(path, shop, snapshot):
         assert cond.status_code == 304
 
 
+def price_probe(snapshot, shop, direct_url, n):
+    """The n-th product not on sale: its slug, price and compare-at price
+    now, and amounts(k): the price k fresh connections are answered with
+    (a new connection each time, so every worker and thread answers)."""
+    import requests
+    slug = pick(snapshot, n, lambda c: not c["on_sale"])["slug"]
+    before = shop.product(slug)
+    url = direct_url + "/api/v1/products/" + slug
+
+    def amounts(k):
+        return [requests.get(url, headers={"Connection": "close"}, timeout=10).json()["price"]["amount"]
+                for _ in range(k)]
+
+    return (slug, before["price"]["amount"], before["compare_at"]["amount"] if before["compare_at"] else None,
+            amounts)
+
+
 def test_no_worker_serves_a_stale_price_even_across_a_redis_restart(snapshot, shop, stack, direct_url, shoease_cli):
     """Each worker learns catalogue changes from Redis pushes (the version
     watch) and keeps pages in its own memory. Whichever worker answers, the
     request right after a committed change must show it — also while the
     watch reconnects after Redis restarts (then it falls back to asking)."""
     import requests
-    card = pick(snapshot, 11, lambda c: not c["on_sale"])
-    slug = card["slug"]
-    before = shop.product(slug)
-    old_amount = before["price"]["amount"]
-    old_compare = before["compare_at"]["amount"] if before["compare_at"] else None
+    slug, old_amount, old_compare, amounts = price_probe(snapshot, shop, direct_url, 11)
     url = direct_url + "/api/v1/products/" + slug
     s = requests.Session()
-
-    def amounts(n):
-        # a new connection each time so both workers (and their threads) answer
-        return [requests.get(url, headers={"Connection": "close"}, timeout=10).json()["price"]["amount"]
-                for _ in range(n)]
 
     def round_trip(rounds, start):
         for i in range(rounds):
@@ -1011,18 +1019,7 @@ def test_catalogue_versions_never_repeat_when_redis_loses_the_key(snapshot, shop
     eviction, FLUSHALL) and counting started again from 0, it would reach
     an old number again and those pages would come back with old prices.
     A lost version restarts above every earlier one instead."""
-    import requests
-    card = pick(snapshot, 12, lambda c: not c["on_sale"])
-    slug = card["slug"]
-    before = shop.product(slug)
-    old_amount = before["price"]["amount"]
-    old_compare = before["compare_at"]["amount"] if before["compare_at"] else None
-    url = direct_url + "/api/v1/products/" + slug
-
-    def amounts(n):
-        return [requests.get(url, headers={"Connection": "close"}, timeout=10).json()["price"]["amount"]
-                for _ in range(n)]
-
+    slug, old_amount, old_compare, amounts = price_probe(snapshot, shop, direct_url, 12)
     try:
         set_price(shoease_cli, slug, old_amount + 400)
         assert amounts(6) == [old_amount + 400] * 6
