@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 bool text_valid_utf8(const char *str, size_t len)
@@ -85,4 +86,34 @@ bool text_parse_int64(const char *s, long long min, long long max, long long *ou
 bool text_ieq(const char *a, size_t alen, const char *b, size_t blen)
 {
     return alen == blen && strncasecmp(a, b, alen) == 0;
+}
+
+size_t text_format_uint64(uint64_t v, char *out)
+{
+    char rev[TEXT_INT64_DIGITS];
+    size_t n = 0;
+    do {
+        rev[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++) out[i] = rev[n - 1 - i];
+    out[n] = '\0';
+    return n;
+}
+
+size_t text_format_int64(int64_t v, char *out)
+{
+    if (v >= 0) return text_format_uint64((uint64_t)v, out);
+    out[0] = '-';
+    /* -(v + 1) + 1: INT64_MIN has no positive int64 */
+    return 1 + text_format_uint64((uint64_t)(-(v + 1)) + 1u, out + 1);
+}
+
+size_t text_copy(char *dst, size_t dstlen, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= dstlen) n = dstlen - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    return n;
 }

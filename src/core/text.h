@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF.
  * NUL bytes are refused as well: no text field of ours may contain one. */
@@ -20,5 +21,15 @@ long text_percent_decode(const char *s, size_t len, char *out, bool plus_is_spac
 bool text_parse_int64(const char *s, long long min, long long max, long long *out);
 /* ASCII case-insensitive equality of two counted strings. */
 bool text_ieq(const char *a, size_t alen, const char *b, size_t blen);
+
+/* The decimal digits of v in out (at least TEXT_INT64_DIGITS bytes),
+ * NUL-terminated; returns their length. What snprintf("%lld") does, without
+ * parsing a format: a listing page prints hundreds of numbers. */
+#define TEXT_INT64_DIGITS 21
+size_t text_format_int64(int64_t v, char *out);
+size_t text_format_uint64(uint64_t v, char *out);
+/* Copy src into dst (dstlen > 0), cut to fit, always NUL-terminated;
+ * returns the length copied. */
+size_t text_copy(char *dst, size_t dstlen, const char *src);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include "core/buf.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "db/db.h"
 
 #include <pthread.h>
@@ -231,7 +232,7 @@ static void read_card(arena *a, db_stmt *st, int base, repo_card *c)
     c->brand_name = col_dup(a, st, base + 4);
     c->price = db_col_int64(st, base + 5);
     c->compare_at = db_col_is_null(st, base + 6) ? -1 : db_col_int64(st, base + 6);
-    snprintf(c->currency, sizeof c->currency, "%s", db_col_text(st, base + 7, NULL));
+    text_copy(c->currency, sizeof c->currency, db_col_text(st, base + 7, NULL));
     c->rating_avg = db_col_double(st, base + 8);
     c->rating_count = db_col_int64(st, base + 9);
     c->image_url = col_dup(a, st, base + 10);
@@ -280,7 +281,7 @@ int repo_listing(arena *a, const repo_query *q, const int64_t *category_ids, int
         p->brand_id = db_col_int64(st, 3);
         p->price = db_col_int64(st, 4);
         p->compare_at = db_col_is_null(st, 5) ? -1 : db_col_int64(st, 5);
-        snprintf(p->currency, sizeof p->currency, "%s", db_col_text(st, 6, NULL));
+        text_copy(p->currency, sizeof p->currency, db_col_text(st, 6, NULL));
         const char *rating = db_col_text(st, 7, NULL);
         p->rating_avg = strtod(rating, NULL);
         p->rating_hundredths = decimal_hundredths(rating);
@@ -471,7 +472,7 @@ int repo_read_product_page(arena *a, const char *slug, int review_limit, repo_pr
             c->brand_name = col_dup(a, st, 5);
             c->price = db_col_int64(st, 6);
             c->compare_at = db_col_is_null(st, 7) ? -1 : db_col_int64(st, 7);
-            snprintf(c->currency, sizeof c->currency, "%s", db_col_text(st, 8, NULL));
+            text_copy(c->currency, sizeof c->currency, db_col_text(st, 8, NULL));
             c->rating_count = db_col_int64(st, 9);
             c->image_url = col_dup(a, st, 10);
             c->image_alt = col_dup(a, st, 11);

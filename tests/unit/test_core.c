@@ -59,6 +59,28 @@ static void test_parse_int(void **state)
     assert_false(text_parse_int64("1 ", 0, 100, &v));
 }
 
+static void test_format_and_copy(void **state)
+{
+    (void)state;
+    char out[TEXT_INT64_DIGITS], want[32];
+    const int64_t values[] = {0, 1, -1, 9, 10, -10, 123456789, INT64_MAX, INT64_MIN, INT64_MIN + 1};
+    for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
+        size_t n = text_format_int64(values[i], out);
+        snprintf(want, sizeof want, "%lld", (long long)values[i]);
+        assert_string_equal(out, want);
+        assert_int_equal(n, strlen(want));
+    }
+    assert_int_equal(text_format_uint64(UINT64_MAX, out), 20);
+    assert_string_equal(out, "18446744073709551615");
+    char small[4];
+    assert_int_equal(text_copy(small, sizeof small, "GBP"), 3);
+    assert_string_equal(small, "GBP");
+    assert_int_equal(text_copy(small, sizeof small, "toolong"), 3);
+    assert_string_equal(small, "too");
+    assert_int_equal(text_copy(small, sizeof small, ""), 0);
+    assert_string_equal(small, "");
+}
+
 static void test_buf(void **state)
 {
     (void)state;
@@ -205,6 +227,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8),   cmocka_unit_test(test_percent), cmocka_unit_test(test_parse_int),
+        cmocka_unit_test(test_format_and_copy),
         cmocka_unit_test(test_buf),    cmocka_unit_test(test_arena),   cmocka_unit_test(test_router),
         cmocka_unit_test(test_hosts),  cmocka_unit_test(test_production_check), cmocka_unit_test(test_gzip),
     };

@@ -247,6 +247,51 @@ static void values_and_truthiness(void **state)
     check("{{#l}}yes{{/l}}{{^l}}no{{/l}}", "{\"l\": []}", "no");
 }
 
+/* Numbers print as the shortest text that reads back as the same value
+ * (the %.15g..%.17g rule), whichever path the renderer takes: compare with
+ * that rule over many values, integers and reals, the fast cases (tenths,
+ * whole numbers) and the rest. */
+static void shortest(double d, char *out, size_t len)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(out, len, "%.*g", prec, d);
+        if (strtod(out, NULL) == d) break;
+    }
+}
+
+static void numbers_print_as_their_shortest_text(void **state)
+{
+    (void)state;
+    mst_template *t = mst_compile("{{v}}", 5, NULL, 0);
+    assert_non_null(t);
+    const double fixed[] = {0.0, -0.0, 0.1, -0.1, 4.3, 4.35, 1.0 / 3, 1e14, 1e14 - 0.1, 99999999999999.9, 1e15, 1e21,
+                            -7.0, 0.05, 123456.7, 2.675, 1e-5, 5e-324};
+    unsigned seed = 12345;
+    char want[64], err[128];
+    buf out = BUF_INIT;
+    for (int i = 0; i < 20000; i++) {
+        double d;
+        if (i < (int)(sizeof fixed / sizeof *fixed)) d = fixed[i];
+        else {
+            seed = seed * 1103515245u + 12345u;
+            int k = (int)(seed >> 8) % 200001 - 100000;
+            d = i % 3 == 0 ? k / 10.0 : i % 3 == 1 ? (double)k : k / 1000.0;   /* tenths, integers, others */
+        }
+        json_t *data = json_pack("{s:f}", "v", d);
+        buf_reset(&out);
+        assert_int_equal(mst_render_template(NULL, t, data, &out, err, sizeof err), 0);
+        shortest(d, want, sizeof want);
+        for (char *c = want; *c; c++) if (*c == ',') *c = '.';
+        if (strcmp(buf_cstr(&out), want) != 0) fail_msg("%.17g printed as %s, expected %s", d, buf_cstr(&out), want);
+        json_decref(data);
+    }
+    /* integers, the extremes included */
+    check("{{a}} {{b}} {{c}}", "{\"a\": 9223372036854775807, \"b\": -9223372036854775808, \"c\": 0}",
+          "9223372036854775807 -9223372036854775808 0");
+    buf_free(&out);
+    mst_free(t);
+}
+
 static void layout_from_dir(void **state)
 {
     (void)state;
@@ -475,6 +520,7 @@ int main(void)
         cmocka_unit_test(spec_dynamic_names),
         cmocka_unit_test(html_escaping),
         cmocka_unit_test(values_and_truthiness),
+        cmocka_unit_test(numbers_print_as_their_shortest_text),
         cmocka_unit_test(layout_from_dir),
         cmocka_unit_test(layout_indentation),
         cmocka_unit_test(refuses_bad_names),
