@@ -162,12 +162,17 @@ static void add_site(json_t *ctx)
                                                tm.tm_year + 1900, "assets", asset_version));
 }
 
+#define RENDER_RESERVE_BYTES (64u << 10)
+
 static int render(http_request *req, const char *name, json_t *ctx, buf *out)
 {
     if (!env) {
         log_error("request %s: templates are not loaded (views_init not run)", req->id);
         return -1;
     }
+    /* Room for a whole page up front (a listing is ~48 KB): growing from
+     * nothing would realloc and copy it ten times. */
+    buf_reserve(out, RENDER_RESERVE_BYTES);
     char err[512];
     if (mst_render(env, name, ctx, out, err, sizeof err) != 0) {
         log_error("request %s: template %s: %s", req->id, name, err);
