@@ -445,12 +445,24 @@ def mariadb_bootstrap(st):
 
 # -- redis
 
+# Redis holds only the page cache today (src/cache/), so it runs as a cache:
+# no persistence (a cached page is worth less than the disk writes: with AOF
+# on, every stored 50 KB page was appended to the log, and under load the
+# fsyncs stalled Redis), a memory bound, and eviction of the least recently
+# used keys that have a TTL (pages, admission marks), never the catalogue
+# version. Losing everything is safe: versions never repeat (page_cache.c).
+# Sessions and job queues, when they come, need a durable instance of their
+# own (AOF, noeviction) rather than this one.
+REDIS_MAXMEMORY = "256mb"
+
+
 def redis_argv(st):
     d = st.var / "redis"
     d.mkdir(parents=True, exist_ok=True)
     return [find_exe("redis-server"),
             "--port", str(st.ports["REDIS_PORT"]), "--bind", "127.0.0.1",
-            "--dir", str(d), "--appendonly", "yes", "--save", "",
+            "--dir", str(d), "--appendonly", "no", "--save", "",
+            "--maxmemory", REDIS_MAXMEMORY, "--maxmemory-policy", "volatile-lru",
             "--daemonize", "no", "--supervised", "no", "--logfile", "",
             "--pidfile", str(st.run_dir / "redis-server.pid"),
             "--maxclients", "1000", "--databases", "16"]
