@@ -663,6 +663,7 @@ typedef struct catalog_refs {
     int nbrands, ncolours;
     id_index *brand_ids, *colour_ids; /* sorted by id, for lookups */
     json_t *tree;               /* tree_json(cats), built when first asked for */
+    json_t *category_nodes;     /* slug -> catalog_category_shared's node, each built when first asked for */
 } catalog_refs;
 
 static __thread catalog_refs refs_slot;
@@ -735,6 +736,7 @@ static const catalog_refs *refs_get(int64_t version, bool facets)
     }
     if (r->a) arena_free(r->a);
     json_decref(r->tree);
+    json_decref(r->category_nodes);
     *r = fresh;
     return r;
 }
@@ -1245,14 +1247,9 @@ json_t *catalog_category_tree_shared(int64_t version)
     return json_incref(r->tree);
 }
 
-json_t *catalog_category_at(const char *slug, int64_t version, bool *not_found)
+/* The node catalog_category_shared answers with, built from r. */
+static json_t *category_json(const catalog_refs *r, const char *slug, bool *not_found)
 {
-    *not_found = false;
-    const catalog_refs *r = refs_get(version, false);
-    if (!r) {
-        log_error("catalog: category lookup failed");
-        return NULL;
-    }
     const repo_category *all = r->cats;
     int n = r->ncats;
     int idx = -1;
@@ -1276,7 +1273,22 @@ json_t *catalog_category_at(const char *slug, int64_t version, bool *not_found)
     return node;
 }
 
-json_t *catalog_category(const char *slug, bool *not_found) { return catalog_category_at(slug, -1, not_found); }
+json_t *catalog_category_shared(const char *slug, int64_t version, bool *not_found)
+{
+    *not_found = false;
+    catalog_refs *r = (catalog_refs *)refs_get(version, false);
+    if (!r) {
+        log_error("catalog: category lookup failed");
+        return NULL;
+    }
+    json_t *node = r->category_nodes && slug ? json_object_get(r->category_nodes, slug) : NULL;
+    if (node) return json_incref(node);
+    if (!(node = category_json(r, slug, not_found))) return NULL;
+    /* only slugs that are categories get here: the map stays as small as the tree */
+    if (!r->category_nodes) r->category_nodes = json_object();
+    json_object_set(r->category_nodes, slug, node);
+    return node;
+}
 
 json_t *catalog_home_at(int64_t version)
 {

@@ -40,7 +40,7 @@
  *   product adds "created_at" (ISO 8601 UTC); reviews add "date"
  *     ("3 May 2025"); every size adds "width_label" ("" for Standard,
  *     else "Wide"/"Narrow"); product.category adds "id"; card colours add
- *     "slug"; catalog_category adds "id" and "parent" ({"slug","name","url"}
+ *     "slug"; catalog_category_shared adds "id" and "parent" ({"slug","name","url"}
  *     or null). An unknown gender in the filter simply matches nothing.
  *   breadcrumbs are the links leading to a page, starting with Home and
  *     not including the page itself (a product's end with its category).
@@ -112,7 +112,6 @@ int catalog_filter_parse(catalog_filter *f, arena *pool, catalog_param_fn get, v
  * returned reference. A page beyond the last is clamped to the last page. */
 json_t *catalog_list(const catalog_filter *f);
 json_t *catalog_product(const char *slug, bool *not_found);
-json_t *catalog_category(const char *slug, bool *not_found);   /* {"slug","name","url","breadcrumbs","children"} */
 json_t *catalog_category_tree(void);
 json_t *catalog_home(void);   /* {"featured":[card],"new_arrivals":[card],"categories":tree} */
 
@@ -126,13 +125,18 @@ json_t *catalog_home(void);   /* {"featured":[card],"new_arrivals":[card],"categ
  * version < 0 (unknown; Redis down): everything is read, as above. */
 json_t *catalog_list_at(const catalog_filter *f, int64_t version);
 json_t *catalog_product_at(const char *slug, int64_t version, bool *not_found);
-json_t *catalog_category_at(const char *slug, int64_t version, bool *not_found);
 json_t *catalog_category_tree_at(int64_t version);
 json_t *catalog_home_at(int64_t version);
 /* catalog_category_tree_at without the copy: a new reference to this
  * thread's tree for `version`, which the caller must not change (copy a
  * node to mark it). For the page header, rendered on every page. */
 json_t *catalog_category_tree_shared(int64_t version);
+/* The category with this slug — {"id","slug","name","url","breadcrumbs",
+ * "children","parent"} — as a new reference to this thread's node for
+ * `version`, which the caller must not change; NULL with *not_found set
+ * when no category has the slug. For the listing page, rendered on every
+ * category miss. */
+json_t *catalog_category_shared(const char *slug, int64_t version, bool *not_found);
 
 /* Money in minor units → display string ("£129.99") per CURRENCY. */
 json_t *catalog_money(int64_t amount);

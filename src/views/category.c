@@ -26,11 +26,11 @@ static void listing_page(http_request *req, http_response *res, const char *slug
     json_t *category = NULL;
     if (slug) {
         bool not_found = false;
-        category = catalog_category_at(slug, page.version, &not_found);
+        category = catalog_category_shared(slug, page.version, &not_found); /* read only */
         if (!category) {
             cached_page_free(&page);
             if (not_found) res_error(req, res, 404, "We could not find that category. It may have moved.");
-            else res_error(req, res, 500, "catalog_category failed");
+            else res_error(req, res, 500, "catalog_category_shared failed");
             return;
         }
     }
