@@ -43,8 +43,8 @@
  * number again and bring those pages back. So a missing version starts at
  * the current time in microseconds, which is above any count reached
  * before (that would take a million changes a second).
- * Formats the SET NX of that start into *cmd (free it with
- * redisFreeCommand) and returns its length, or -1. */
+ * Formats the SET NX of that start into *cmd (for cache_pipeline, which
+ * frees it) and returns its length, or -1. */
 static int format_version_start(char **cmd)
 {
     struct timespec ts;
@@ -61,8 +61,6 @@ int catalog_cache_invalidate(void)
     int ok = cache_pipeline(2, cmds, lens, replies) == 0 && replies[1]->type == REDIS_REPLY_INTEGER;
     if (replies[0]) freeReplyObject(replies[0]);
     if (replies[1]) freeReplyObject(replies[1]);
-    redisFreeCommand(cmds[0]);
-    redisFreeCommand(cmds[1]);
     if (!ok) {
         /* If this bump is lost a reader could still find the old entries:
          * that only happens while Redis itself is unreachable, and then no
@@ -95,8 +93,6 @@ static int64_t redis_version(void)
         freeReplyObject(replies[0]);
         freeReplyObject(replies[1]);
     }
-    redisFreeCommand(cmds[0]);
-    redisFreeCommand(cmds[1]);
     return v;
 }
 
@@ -177,8 +173,6 @@ int page_cache_lookup(const char *key, cached_page *page)
         freeReplyObject(replies[0]);
         freeReplyObject(replies[1]);
     }
-    redisFreeCommand(cmds[0]);
-    redisFreeCommand(cmds[1]);
     return rc;
 }
 

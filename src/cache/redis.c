@@ -82,11 +82,8 @@ redisReply *cache_command_argv(int argc, const char **argv, const size_t *argvle
     return checked(redisCommandArgv(c, argc, argv, argvlen));
 }
 
-int cache_pipeline(int n, char *const *cmds, const int *lens, redisReply **replies)
+static int pipeline(redisContext *c, int n, char *const *cmds, const int *lens, redisReply **replies)
 {
-    for (int i = 0; i < n; i++) replies[i] = NULL;
-    redisContext *c = cache_conn();
-    if (!c) return -1;
     for (int i = 0; i < n; i++)
         if (lens[i] < 0 || redisAppendFormattedCommand(c, cmds[i], (size_t)lens[i]) != REDIS_OK) {
             /* some commands may be queued unsent: the connection is no
@@ -107,6 +104,15 @@ int cache_pipeline(int n, char *const *cmds, const int *lens, redisReply **repli
         replies[i] = r;
     }
     return 0;
+}
+
+int cache_pipeline(int n, char *const *cmds, const int *lens, redisReply **replies)
+{
+    for (int i = 0; i < n; i++) replies[i] = NULL;
+    redisContext *c = cache_conn();
+    int rc = c ? pipeline(c, n, cmds, lens, replies) : -1;
+    for (int i = 0; i < n; i++) redisFreeCommand(cmds[i]);
+    return rc;
 }
 
 int cache_ping(void)

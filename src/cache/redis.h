@@ -28,9 +28,10 @@ int cache_ping(void);
 redisReply *cache_command(const char *fmt, ...);
 redisReply *cache_command_argv(int argc, const char **argv, const size_t *argvlen);
 /* Several commands in one round trip (a pipeline). Each cmds[i] is a
- * command made by redisFormatCommand, lens[i] its length. On success
- * replies[i] holds each reply (caller frees them) and 0 is returned; on
- * failure every replies[i] is NULL and -1 is returned. */
+ * command made by redisFormatCommand (NULL with lens[i] -1 if that failed),
+ * lens[i] its length; the commands are freed here, whatever happens. On
+ * success replies[i] holds each reply (caller frees them) and 0 is
+ * returned; on failure every replies[i] is NULL and -1 is returned. */
 int cache_pipeline(int n, char *const *cmds, const int *lens, redisReply **replies);
 
 /* SET with an optional TTL (seconds, 0 = none). 0 or -1. */
