@@ -158,7 +158,10 @@ static void free_config(void)
                      &cfg.mariadb_socket, &cfg.mariadb_user, &cfg.mariadb_password, &cfg.mariadb_database,
                      &cfg.redis_host, &cfg.redis_password, &cfg.mongo_uri, &cfg.mongo_database,
                      &cfg.smtp_url, &cfg.mail_from, &cfg.currency, &cfg.site_name, &cfg.public_url,
-                     &cfg.run_as_user};
+                     &cfg.run_as_user, &cfg.queue_redis_url, &cfg.queue_redis_ca, &cfg.smtp_username,
+                     &cfg.smtp_password, &cfg.smtp_ca_file, &cfg.sms_provider, &cfg.sms_log_path,
+                     &cfg.sms_gateway_url, &cfg.sms_account_sid, &cfg.sms_auth_token, &cfg.sms_from,
+                     &cfg.job_concurrency, &cfg.job_rate_limits};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) free(*strs[i]);
     for (int i = 0; i < cfg.n_allowed_hosts; i++) free(cfg.allowed_hosts[i]);
     for (int i = 0; i < cfg.n_trusted_proxies; i++) free(cfg.trusted_proxies[i]);
@@ -226,6 +229,29 @@ int config_load(void)
     cfg.mongo_database = str_setting("MONGO_DATABASE", "shoease");
     cfg.smtp_url = str_setting("SMTP_URL", "smtp://127.0.0.1:12525");
     cfg.mail_from = str_setting("MAIL_FROM", "ShoEase <orders@shoease.local>");
+    cfg.smtp_username = str_setting("SMTP_USERNAME", "");
+    cfg.smtp_password = str_setting("SMTP_PASSWORD", "");
+    cfg.smtp_starttls = bool_setting("SMTP_STARTTLS", false);
+    cfg.smtp_ca_file = str_setting("SMTP_CA_FILE", "");
+    cfg.queue_redis_url = str_setting("QUEUE_REDIS_URL", "redis://127.0.0.1:16380/0");
+    cfg.queue_redis_ca = str_setting("QUEUE_REDIS_CA", "");
+
+    cfg.sms_provider = str_setting("SMS_PROVIDER", "log");
+    cfg.sms_log_path = str_setting("SMS_LOG_PATH", "var/dev/outbox/sms.log");
+    cfg.sms_gateway_url = str_setting("SMS_GATEWAY_URL", "");
+    cfg.sms_account_sid = str_setting("SMS_ACCOUNT_SID", "");
+    cfg.sms_auth_token = str_setting("SMS_AUTH_TOKEN", "");
+    cfg.sms_from = str_setting("SMS_FROM", "ShoEase");
+
+    cfg.job_processes = (int)int_setting("JOB_PROCESSES", 2, 1, 64);
+    cfg.job_concurrency = str_setting("JOB_CONCURRENCY", "");
+    cfg.job_rate_limits = str_setting("JOB_RATE_LIMITS", "");
+    cfg.job_lease_ms = (int)int_setting("JOB_LEASE_MS", 5000, 1000, 600000);
+    cfg.outbox_resend_seconds = (int)int_setting("OUTBOX_RESEND_SECONDS", 300, 1, 86400 * 7);
+
+    cfg.activity_log = bool_setting("ACTIVITY_LOG", true);
+    cfg.activity_ttl_days = (int)int_setting("ACTIVITY_TTL_DAYS", 30, 1, 3650);
+    cfg.event_backlog_max = (int)int_setting("EVENT_BACKLOG_MAX", 200000, 1000, 100000000);
 
     cfg.currency = str_setting("CURRENCY", "GBP");
     cfg.site_name = str_setting("SITE_NAME", "ShoEase");
@@ -233,6 +259,14 @@ int config_load(void)
 
     if (strlen(cfg.currency) != 3) {
         fprintf(stderr, "shoease: CURRENCY=%s is not a 3-letter ISO 4217 code\n", cfg.currency);
+        load_error = true;
+    }
+    if (strcmp(cfg.sms_provider, "log") && strcmp(cfg.sms_provider, "http")) {
+        fprintf(stderr, "shoease: SMS_PROVIDER=%s: use log or http\n", cfg.sms_provider);
+        load_error = true;
+    }
+    if (strncmp(cfg.queue_redis_url, "redis://", 8) && strncmp(cfg.queue_redis_url, "rediss://", 9)) {
+        fprintf(stderr, "shoease: QUEUE_REDIS_URL must start with redis:// or rediss://\n");
         load_error = true;
     }
     if (cfg.admin_path[0] != '/' || strlen(cfg.admin_path) < 2) {
@@ -263,6 +297,14 @@ int config_check_deploy(buf *out)
     if (geteuid() == 0 && !cfg.run_as_user[0])
         PROBLEM("running as root without RUN_AS_USER: workers would serve with root privileges");
     if (cfg.test_hooks) PROBLEM("TEST_HOOKS is on: test-only routes must never be served in production");
+    if (!strstr(cfg.queue_redis_url, "@"))
+        PROBLEM("QUEUE_REDIS_URL has no password: the durable Redis holds sessions and jobs; use redis://:PASSWORD@host:port");
+    if (!strcmp(cfg.sms_provider, "log"))
+        PROBLEM("SMS_PROVIDER=log: one-time codes would only be written to a file; configure SMS_PROVIDER=http");
+    if (!strcmp(cfg.sms_provider, "http") && (!cfg.sms_gateway_url[0] || strncmp(cfg.sms_gateway_url, "https://", 8)))
+        PROBLEM("SMS_GATEWAY_URL must be an https:// address in production");
+    if (cfg.smtp_username[0] && !strncmp(cfg.smtp_url, "smtp://", 7) && !cfg.smtp_starttls)
+        PROBLEM("SMTP credentials over plain smtp:// without SMTP_STARTTLS=1 would travel unencrypted");
 #undef PROBLEM
     return problems;
 }

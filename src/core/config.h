@@ -55,7 +55,34 @@ typedef struct config {
     char *redis_password;
     int redis_db;
     char *mongo_uri, *mongo_database;
+    /* The durable Redis (job queues, event backlog; later sessions, rate
+     * limits): QUEUE_REDIS_URL = redis://[:password@]host:port[/db] or
+     * rediss://... (TLS, verified against QUEUE_REDIS_CA or the system CAs). */
+    char *queue_redis_url;
+    char *queue_redis_ca;
     char *smtp_url, *mail_from;
+    char *smtp_username, *smtp_password;   /* SMTP_USERNAME / SMTP_PASSWORD: AUTH when set */
+    bool smtp_starttls;                    /* SMTP_STARTTLS: require STARTTLS on smtp:// */
+    char *smtp_ca_file;                    /* SMTP_CA_FILE: CA bundle for a private relay's certificate */
+
+    /* SMS (src/notify/sms.c) */
+    char *sms_provider;         /* SMS_PROVIDER: "log" (append to SMS_LOG_PATH) or "http" (a Twilio-style gateway) */
+    char *sms_log_path;         /* SMS_LOG_PATH */
+    char *sms_gateway_url;      /* SMS_GATEWAY_URL: the form POST endpoint */
+    char *sms_account_sid, *sms_auth_token; /* SMS_ACCOUNT_SID / SMS_AUTH_TOKEN: HTTP basic auth */
+    char *sms_from;             /* SMS_FROM: sender number or name */
+
+    /* background jobs (src/jobs/) */
+    int job_processes;          /* JOB_PROCESSES: `shoease worker` processes (default 2) */
+    char *job_concurrency;      /* JOB_CONCURRENCY: "queue=threads,..." overrides of the queue table */
+    char *job_rate_limits;      /* JOB_RATE_LIMITS: "queue=per_second,..." overrides of the queue table */
+    int job_lease_ms;           /* JOB_LEASE_MS: a job whose worker stops renewing it is reclaimed after this */
+    int outbox_resend_seconds;  /* OUTBOX_RESEND_SECONDS: an outbox row unfinished this long is sent again */
+
+    /* events (src/events/) */
+    bool activity_log;          /* ACTIVITY_LOG: every request into MongoDB's activity_logs */
+    int activity_ttl_days;      /* ACTIVITY_TTL_DAYS: raw activity logs expire after this */
+    int event_backlog_max;      /* EVENT_BACKLOG_MAX: events waiting in Redis before the oldest are dropped */
 
     /* shop */
     char *currency;             /* CURRENCY, ISO 4217 code, e.g. GBP */
