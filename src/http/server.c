@@ -11,10 +11,10 @@
 #include "http/form.h"
 #include "http/http.h"
 #include "http/router.h"
-#include "http/sandbox.h"
 #include "http/worker.h"
 
 #include "app.h"
+#include "proc/sandbox.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/text.h"
@@ -41,7 +41,7 @@ typedef struct req_ctx {
     http_response res;
     bool dispatched;
     bool body_rejected;
-    int slot;                  /* busy_since slot of the thread that dispatched */
+    int slot;                  /* deadline slot of the thread that dispatched */
 } req_ctx;
 
 static worker_state *self_state;   /* this worker's shared-memory slot */
@@ -384,7 +384,7 @@ static void mark_busy(req_ctx *ctx, bool busy)
     if (!self_state) return;
     if (thread_slot < 0) thread_slot = atomic_fetch_add(&next_thread_slot, 1) % WORKER_MAX_THREADS;
     ctx->slot = thread_slot;
-    atomic_store(&self_state->busy_since_ms[thread_slot], busy ? monotonic_ms() : 0);
+    atomic_store(&self_state->deadline_ms[thread_slot], busy ? monotonic_ms() + (int64_t)cfg.worker_timeout * 1000 : 0);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -507,7 +507,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     req_ctx *ctx = *req_cls;
     if (!ctx) return;
     if (ctx->dispatched) write_access_log(ctx, toe);
-    if (ctx->slot >= 0 && self_state) atomic_store(&self_state->busy_since_ms[ctx->slot], 0);
+    if (ctx->slot >= 0 && self_state) atomic_store(&self_state->deadline_ms[ctx->slot], 0);
     buf_free(&ctx->req.body);
     buf_free(&ctx->res.body);
     drop_external(&ctx->res); /* set but never queued */

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "http/sandbox.h"
+#include "proc/sandbox.h"
 
 static void *thread_main(void *arg) { return arg; }
 

@@ -1,8 +1,6 @@
 /* prefork.c — see prefork.h. The master never runs application code and
  * never touches a store: it must stay alive whatever the workers do. */
-#include "http/prefork.h"
-
-#include "http/worker.h"
+#include "proc/prefork.h"
 
 #include "core/config.h"
 #include "core/log.h"
@@ -27,8 +25,7 @@ struct slot {
 
 static struct slot slots[MAX_SLOTS];
 static worker_state *shared;       /* MAX_SLOTS entries in shared memory */
-static int listen_fds[CFG_MAX_LIST];
-static int n_listen;
+static const prefork_spec *spec;
 static unsigned generation;
 static int wanted;
 
@@ -51,10 +48,10 @@ static int spawn(int i)
         sigemptyset(&none);
         for (int s = 1; s < NSIG; s++) if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        _exit(http_worker_main(listen_fds, n_listen, &shared[i]));
+        _exit(spec->child_main(&shared[i], spec->arg));
     }
     slots[i] = (struct slot){.pid = pid, .generation = generation, .started_ms = monotonic_ms()};
-    log_info("master: started worker %d (generation %u)", (int)pid, generation);
+    log_info("master: started %s %d (generation %u)", spec->name, (int)pid, generation);
     return 0;
 }
 
@@ -116,10 +113,10 @@ static bool reap(void)
             bool expected = slots[i].retiring;
             if (!expected) {
                 if (WIFSIGNALED(status))
-                    log_error("master: worker %d died from signal %d%s", (int)pid, WTERMSIG(status),
-                              slots[i].killed ? " (killed after WORKER_TIMEOUT)" : "");
+                    log_error("master: %s %d died from signal %d%s", spec->name, (int)pid, WTERMSIG(status),
+                              slots[i].killed ? " (killed by the watchdog)" : "");
                 else
-                    log_error("master: worker %d exited with status %d", (int)pid, WEXITSTATUS(status));
+                    log_error("master: %s %d exited with status %d", spec->name, (int)pid, WEXITSTATUS(status));
                 int64_t now = monotonic_ms();
                 if (now - slots[i].started_ms < 2000) {
                     if (now - young_window_start > 10000) { young_window_start = now; young_deaths = 0; }
@@ -134,14 +131,14 @@ static bool reap(void)
 
 static void watchdog(void)
 {
-    int64_t now = monotonic_ms(), limit = (int64_t)cfg.worker_timeout * 1000;
+    int64_t now = monotonic_ms(), limit = spec->heartbeat_limit_ms();
     for (int i = 0; i < MAX_SLOTS; i++) {
         if (!slots[i].pid || slots[i].killed) continue;
         const char *why = NULL;
         if (now - atomic_load(&shared[i].heartbeat_ms) > limit) why = "heartbeat stopped";
         for (int t = 0; !why && t < WORKER_MAX_THREADS; t++) {
-            int64_t since = atomic_load(&shared[i].busy_since_ms[t]);
-            if (since && now - since > limit) why = "a request ran longer than WORKER_TIMEOUT";
+            int64_t deadline = atomic_load(&shared[i].deadline_ms[t]);
+            if (deadline && now > deadline) why = "a unit of work ran past its deadline";
         }
         /* a retiring worker may take up to GRACEFUL_TIMEOUT, then it is killed */
         if (!why && slots[i].retiring && now - atomic_load(&shared[i].heartbeat_ms) > limit) why = "drain stuck";
@@ -171,21 +168,16 @@ static void shutdown_all(int sig)
         usleep(20 * 1000);
     }
     for (int i = 0; i < MAX_SLOTS; i++)
-        if (slots[i].pid) { log_warn("master: worker %d did not stop in time, killing", (int)slots[i].pid); kill(slots[i].pid, SIGKILL); }
+        if (slots[i].pid) { log_warn("master: %s %d did not stop in time, killing", spec->name, (int)slots[i].pid); kill(slots[i].pid, SIGKILL); }
     while (any_alive()) {
         if (waitpid(-1, NULL, 0) < 0 && errno == ECHILD) break;
         reap();
     }
 }
 
-int prefork_serve(void)
+int prefork_run(const prefork_spec *given)
 {
-    for (int i = 0; i < cfg.n_binds; i++) {
-        int fd = http_listen(cfg.binds[i]);
-        if (fd < 0) return 1;
-        listen_fds[n_listen++] = fd;
-        log_info("master: listening on %s", cfg.binds[i]);
-    }
+    spec = given;
     shared = mmap(NULL, sizeof(worker_state) * MAX_SLOTS, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (shared == MAP_FAILED) {
         log_error("master: mmap: %s", strerror(errno));
@@ -198,42 +190,39 @@ int prefork_serve(void)
     sigprocmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    wanted = cfg.workers;
-    log_info("master: pid %d, %d workers × %d threads, timeout %ds", (int)getpid(), wanted, cfg.worker_threads,
-             cfg.worker_timeout);
+    wanted = spec->wanted();
+    log_info("master: pid %d, %d %ss", (int)getpid(), wanted, spec->name);
     fill_workers();
 
     for (;;) {
         struct timespec tick = {0, 200 * 1000 * 1000};
         int sig = sigtimedwait(&sigs, NULL, &tick);
         if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) {
-            log_info("master: %s, stopping workers", sig == SIGQUIT ? "SIGQUIT" : "shutting down gracefully");
+            log_info("master: %s, stopping %ss", sig == SIGQUIT ? "SIGQUIT" : "shutting down gracefully", spec->name);
             shutdown_all(sig);
             break;
         }
         if (sig == SIGHUP) {
-            log_info("master: SIGHUP, reloading configuration and workers");
+            log_info("master: SIGHUP, reloading configuration and %ss", spec->name);
             if (config_load() != 0) {
-                log_error("master: configuration has errors; keeping the running workers");
+                log_error("master: configuration has errors; keeping the running %ss", spec->name);
             } else {
-                wanted = cfg.workers;
+                wanted = spec->wanted();
                 generation++;
                 fill_workers();
                 retire_generation_before(generation);
             }
         }
-        if (sig == SIGTTIN && wanted < MAX_SLOTS / 2) { wanted++; log_info("master: workers → %d", wanted); }
-        if (sig == SIGTTOU && wanted > 1) { wanted--; log_info("master: workers → %d", wanted); }
+        if (sig == SIGTTIN && wanted < MAX_SLOTS / 2) { wanted++; log_info("master: %ss → %d", spec->name, wanted); }
+        if (sig == SIGTTOU && wanted > 1) { wanted--; log_info("master: %ss → %d", spec->name, wanted); }
         if (reap()) {
-            log_error("master: workers keep dying at start-up; giving up (see the errors above)");
+            log_error("master: %ss keep dying at start-up; giving up (see the errors above)", spec->name);
             shutdown_all(SIGTERM);
             return 1;
         }
         watchdog();
         fill_workers();
     }
-    for (int i = 0; i < cfg.n_binds; i++)
-        if (strncmp(cfg.binds[i], "unix:", 5) == 0) unlink(cfg.binds[i] + 5);
     log_info("master: stopped");
     return 0;
 }

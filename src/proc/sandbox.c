@@ -2,7 +2,7 @@
  * the worker's libraries (MHD, libmariadb, hiredis, libmongoc, the
  * sanitizers in test builds) need a wide and changing set of ordinary
  * calls, so we forbid the ones a server never needs instead. */
-#include "http/sandbox.h"
+#include "proc/sandbox.h"
 
 #include "core/log.h"
 

@@ -1,4 +1,4 @@
-/* sandbox.h — what a serve worker may no longer do once it serves.
+/* sandbox.h — what a worker process (serve or jobs) may no longer do once it works.
  *
  * After start-up a worker handles untrusted input all day; if a bug ever
  * let an attacker run code in it, the seccomp filter installed here keeps
@@ -7,8 +7,8 @@
  * A denied call fails with EPERM rather than killing the worker, so a
  * library that tries something harmless gets an error, not a crash loop.
  * (SANDBOX=0 turns it off, e.g. to debug a worker with a tool that execs.) */
-#ifndef SHOEASE_HTTP_SANDBOX_H
-#define SHOEASE_HTTP_SANDBOX_H
+#ifndef SHOEASE_PROC_SANDBOX_H
+#define SHOEASE_PROC_SANDBOX_H
 
 /* Privilege separation: a worker started as root (to share the master's
  * sockets and files) becomes `user` before it serves. No-op when not root or
