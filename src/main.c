@@ -1,4 +1,5 @@
 /* main.c — `shoease <command>`: load configuration, dispatch. */
+#include "app.h"
 #include "cmd/cmd.h"
 #include "core/config.h"
 #include "db/db.h"
@@ -22,6 +23,10 @@ static const struct command commands[] = {
     {"seed", cmd_seed, "load the demo catalogue (safe to run twice; --force reloads it)"},
     {"product", cmd_product, "store owner: set-stock SKU N | set-price SLUG MINOR [COMPARE_AT] | show SLUG"},
     {"review", cmd_review, "store owner: add SLUG RATING TITLE BODY AUTHOR | moderate ID STATUS"},
+    {"worker", cmd_worker, "run the background job workers (prefork master + JOB_PROCESSES processes)"},
+    {"jobs", cmd_jobs, "queues and dead letters: list | dead [QUEUE] | show ID | redrive ID|--all | delete ID | enqueue TYPE KEY [JSON]"},
+    {"mail", cmd_mail, "mail test ADDRESS: send a test mail through the queue (and wait for it)"},
+    {"sms", cmd_sms, "sms test NUMBER [TEXT]: send a test SMS through the queue (and wait for it)"},
     {"check", cmd_check, "check the configuration for production (--stores: also ping the stores)"},
     {"version", cmd_version, "print versions"},
     {"help", cmd_help, "list commands"},
@@ -53,6 +58,7 @@ int main(int argc, char **argv)
         return 1;
     }
     if (config_load() != 0) return 1;
+    if (app_register_jobs() != 0) return 1;
     mysql_library_init(0, NULL, NULL);
     int rc = cmd->run(argc - 1, argv + 1);
     db_conn_close(); /* say goodbye to MariaDB rather than drop the socket */

@@ -6,6 +6,7 @@
 #include "core/buf.h"
 #include "core/config.h"
 #include "db/db.h"
+#include "durable/durable.h"
 #include "events/mongo.h"
 
 #include <stdio.h>
@@ -31,14 +32,16 @@ int cmd_check(int argc, char **argv)
     int failed = 0;
     if (stores) {
         char err[256] = "";
-        bool db = db_ping() == 0, redis = cache_ping() == 0;
+        bool db = db_ping() == 0, redis = cache_ping() == 0, durable = durable_ping() == 0;
         bool mongo = events_init() == 0 && events_ping(err, sizeof err) == 0;
-        printf("mariadb: %s\nredis: %s\nmongodb: %s\n", db ? "ok" : db_last_error(), redis ? "ok" : "unreachable",
+        printf("mariadb: %s\nredis (cache): %s\ndurable redis (%s): %s\nmongodb: %s\n", db ? "ok" : db_last_error(),
+               redis ? "ok" : "unreachable", durable_server_name(), durable ? "ok" : durable_last_error(),
                mongo ? "ok" : err);
-        failed = !db || !redis || !mongo;
+        failed = !db || !redis || !durable || !mongo;
         events_shutdown();
         db_conn_close();
         cache_close();
+        durable_thread_close();
     }
     return n > 0 || failed ? 1 : 0;
 }

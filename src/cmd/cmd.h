@@ -9,6 +9,10 @@ int cmd_seed(int argc, char **argv);
 int cmd_product(int argc, char **argv);
 int cmd_review(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_worker(int argc, char **argv);
+int cmd_jobs(int argc, char **argv);
+int cmd_mail(int argc, char **argv);
+int cmd_sms(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

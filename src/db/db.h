@@ -31,6 +31,11 @@ void db_conn_close(void);
 /* Cheap liveness check used by /readyz: 0 when the server answers. */
 int db_ping(void);
 const char *db_last_error(void);
+/* The server's error number of the last failure on this thread (1213
+ * deadlock, 1205 lock wait timeout, 1062 duplicate key ...), 0 if none since
+ * db_clear_error(). */
+unsigned db_last_errno(void);
+void db_clear_error(void);
 
 /* Prepare (or fetch from the per-connection cache). NULL on error. */
 db_stmt *db_prepare(db_conn *c, const char *sql);
@@ -59,8 +64,9 @@ uint64_t db_insert_id(db_stmt *st);
  * called before the statement is executed again. */
 void db_reset(db_stmt *st);
 
-/* Transactions on the thread's connection. Every write that spans tables
- * goes between db_begin and db_commit; any failure calls db_rollback. */
+/* Transactions on the thread's connection. Application code does not call
+ * these: it runs a unit of work with db_tx_run (db/tx.h), which retries on
+ * deadlock and runs after-commit work. */
 int db_begin(db_conn *c);
 int db_commit(db_conn *c);
 int db_rollback(db_conn *c);

@@ -62,12 +62,20 @@ struct db_conn {
 
 static __thread db_conn *thread_conn;
 static __thread char thread_err[512];
+static __thread unsigned thread_errno;
 
 const char *db_last_error(void) { return thread_err; }
+unsigned db_last_errno(void) { return thread_errno; }
+void db_clear_error(void)
+{
+    thread_err[0] = '\0';
+    thread_errno = 0;
+}
 
 static void set_err(const char *what, unsigned no, const char *msg)
 {
     snprintf(thread_err, sizeof thread_err, "%s: %s (%u)", what, msg, no);
+    thread_errno = no;
 }
 
 /* Errors after which the connection cannot be trusted any more. */

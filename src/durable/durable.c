@@ -562,6 +562,26 @@ static int load_script(durable_conn *c, durable_script *s)
     return rc;
 }
 
+int durable_script_sha(durable_conn *c, durable_script *s, char out[41])
+{
+    pthread_mutex_lock(&script_lock);
+    memcpy(out, s->sha, 41);
+    pthread_mutex_unlock(&script_lock);
+    if (out[0]) return 0;
+    if (load_script(c, s) < 0) return -1;
+    pthread_mutex_lock(&script_lock);
+    memcpy(out, s->sha, 41);
+    pthread_mutex_unlock(&script_lock);
+    return 0;
+}
+
+void durable_script_forget(durable_script *s)
+{
+    pthread_mutex_lock(&script_lock);
+    s->sha[0] = '\0';
+    pthread_mutex_unlock(&script_lock);
+}
+
 redisReply *durable_eval(durable_conn *given, durable_script *s, int nkeys, int nargs, const char **argv,
                          const size_t *lens)
 {

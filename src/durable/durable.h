@@ -79,6 +79,12 @@ typedef struct durable_script {
 redisReply *durable_eval(durable_conn *c, durable_script *s, int nkeys, int nargs, const char **argv,
                          const size_t *lens);
 
+/* The script's SHA1 in out (loading it first if needed), for callers that
+ * pipeline EVALSHA themselves. 0 or -1. After a NOSCRIPT reply, call
+ * durable_script_forget and try again. */
+int durable_script_sha(durable_conn *c, durable_script *s, char out[41]);
+void durable_script_forget(durable_script *s);
+
 /* 0 when the server answers PING (for /readyz and `shoease check`). */
 int durable_ping(void);
 /* Why the last call on this thread failed. */

@@ -4,8 +4,9 @@
 
 #include "cache/redis.h"
 #include "db/db.h"
+#include "durable/durable.h"
 #include "events/mongo.h"
-#include "http/worker.h"
+#include "proc/worker_state.h"
 
 void health_live(http_request *req, http_response *res)
 {
@@ -34,11 +35,15 @@ void health_ready(http_request *req, http_response *res)
     int redis_ok = cache_ping() == 0;
     json_object_set_new(stores, "redis", probe(redis_ok, t, "unreachable"));
     t = monotonic_ms();
+    int durable_ok = durable_ping() == 0;
+    json_object_set_new(stores, "durable_redis", probe(durable_ok, t, durable_last_error()));
+    t = monotonic_ms();
     int mongo_ok = events_ping(mongo_err, sizeof mongo_err) == 0;
     json_object_set_new(stores, "mongodb", probe(mongo_ok, t, mongo_err));
 
     if (!db_ok) json_array_append_new(failing, json_string("mariadb"));
     if (!redis_ok) json_array_append_new(failing, json_string("redis"));
+    if (!durable_ok) json_array_append_new(failing, json_string("durable_redis"));
     if (!mongo_ok) json_array_append_new(failing, json_string("mongodb"));
     bool ready = json_array_size(failing) == 0;
     res_header(res, "Cache-Control", "no-store");
