@@ -9,6 +9,7 @@
 #include "core/config.h"
 #include "cache/version_watch.h"
 #include "db/db.h"
+#include "events/activity.h"
 #include "events/mongo.h"
 #include "http/router.h"
 #include "jobs/queue.h"
@@ -18,12 +19,14 @@
 #include "notify/notify_jobs.h"
 #include "views/views.h"
 #include "web/health.h"
+#include "web/metrics.h"
 #include "web/test_hooks.h"
 
 void app_register_routes(void)
 {
     router_add("GET", "/healthz", health_live);
     router_add("GET", "/readyz", health_ready);
+    router_add("GET", "/metrics", metrics_handler);
     if (cfg.test_hooks) router_add("GET", "/__test/sleep", test_hook_sleep);
 
     router_add("GET", "/api/v1/categories", api_categories);
@@ -99,6 +102,10 @@ int app_worker_init(void)
     /* Learn catalogue version changes from Redis pushes (cache hits then
      * need no round trip); without it every lookup asks Redis. */
     version_watch_start();
+    /* Request and domain events leave through a flusher thread (never in
+     * the request's path), to the durable Redis, then MongoDB. */
+    activity_on_drop(metrics_events_dropped);
+    activity_start();
     /* The MongoDB pool is per process (sockets cannot cross a fork); a bad
      * URI is a configuration error, but a down server is not. */
     return events_init();
@@ -106,6 +113,7 @@ int app_worker_init(void)
 
 void app_worker_exit(void)
 {
+    activity_stop();
     version_watch_stop();
     views_exit();
     events_shutdown();

@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "http/worker.h"
 #include "proc/prefork.h"
+#include "web/metrics.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -58,5 +59,6 @@ int cmd_serve(int argc, char **argv)
     if (geteuid() == 0 && !cfg.run_as_user[0])
         log_warn("serve: running as root; set RUN_AS_USER so workers drop to an unprivileged user");
     app_register_routes();
+    if (metrics_init() != 0) return 1;
     return prefork_serve();
 }

@@ -632,3 +632,34 @@ int durable_ping(void)
     if (r && !ok) set_err("durable redis %s: unexpected answer to PING", server_name);
     return ok ? 0 : -1;
 }
+
+/* ---------- leases ---------- */
+
+static durable_script lease_script = {.src =
+    "local cur = redis.call('GET', KEYS[1])\n"
+    "if not cur then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end\n"
+    "if cur == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end\n"
+    "return 0\n"};
+
+static durable_script unlease_script = {.src =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end\n"
+    "return 1\n"};
+
+int durable_lease_hold(durable_conn *c, const char *key, const char *holder, int ttl_ms)
+{
+    char ttl[16];
+    snprintf(ttl, sizeof ttl, "%d", ttl_ms);
+    const char *argv[] = {key, holder, ttl};
+    redisReply *r = durable_eval(c, &lease_script, 1, 2, argv, NULL);
+    if (!r) return -1;
+    int held = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+    freeReplyObject(r);
+    return held;
+}
+
+void durable_lease_release(durable_conn *c, const char *key, const char *holder)
+{
+    const char *argv[] = {key, holder};
+    redisReply *r = durable_eval(c, &unlease_script, 1, 1, argv, NULL);
+    if (r) freeReplyObject(r);
+}

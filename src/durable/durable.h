@@ -85,6 +85,13 @@ redisReply *durable_eval(durable_conn *c, durable_script *s, int nkeys, int narg
 int durable_script_sha(durable_conn *c, durable_script *s, char out[41]);
 void durable_script_forget(durable_script *s);
 
+/* A lease: at most one holder at a time across processes and hosts (the
+ * scheduler, the event writer). Take or extend it as `holder` for ttl_ms:
+ * 1 held, 0 someone else holds it, -1 error. Release gives it up at once
+ * (only if still ours). */
+int durable_lease_hold(durable_conn *c, const char *key, const char *holder, int ttl_ms);
+void durable_lease_release(durable_conn *c, const char *key, const char *holder);
+
 /* 0 when the server answers PING (for /readyz and `shoease check`). */
 int durable_ping(void);
 /* Why the last call on this thread failed. */

@@ -37,6 +37,8 @@ typedef struct http_request {
     const char *raw_uri;      /* exactly as received, for logs and redirects */
     const char *host;         /* Host without the port, lower-case, allowed */
     const char *client_ip;    /* the shopper's address (from X-Forwarded-For via a trusted proxy) */
+    const char *peer_ip;      /* the socket's peer: an address, or "unix" (nginx) */
+    int route;                /* index in the route table, -1 until routed */
     char id[65];              /* request id: from a trusted proxy's X-Request-Id, or random */
     bool from_trusted_proxy;
     bool https;               /* the original request was HTTPS (trusted proxy said so) */
@@ -51,6 +53,7 @@ typedef struct http_request {
     bool form_parsed;
     struct timespec started;
     void *user;               /* per-request state for middlewares of later layers */
+    int64_t log_user_id;      /* the signed-in shopper's id for the logs (0: none) */
 } http_request;
 
 typedef struct http_response {
@@ -69,6 +72,11 @@ typedef struct http_response {
 } http_response;
 
 typedef void (*http_handler)(http_request *req, http_response *res);
+
+/* The anonymous visitor cookie (recently viewed, search history): 32 hex
+ * characters, set by the personal fragments (web/visitor.c). */
+#define VISITOR_COOKIE "__Host-vid"
+bool visitor_id_valid(const char *s);
 
 /* Request accessors. Strings live in the request's arena or MHD's
  * connection memory: valid until the response is done. NULL when absent. */

@@ -61,9 +61,14 @@ enum route_result router_match(http_request *req, http_handler *handler)
         path_matched = true;
         if (strcmp(routes[i].method, method) == 0) {
             *handler = routes[i].handler;
+            req->route = i;
             return ROUTE_FOUND;
         }
     }
     req->nparams = 0;
     return path_matched ? ROUTE_METHOD_NOT_ALLOWED : ROUTE_NOT_FOUND;
 }
+
+int router_count(void) { return n_routes; }
+const char *router_pattern(int i) { return i >= 0 && i < n_routes ? routes[i].pattern : NULL; }
+const char *router_method(int i) { return i >= 0 && i < n_routes ? routes[i].method : NULL; }

@@ -13,7 +13,12 @@ void router_add(const char *method, const char *pattern, http_handler handler);
 void router_clear(void);
 
 enum route_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_METHOD_NOT_ALLOWED };
-/* On ROUTE_FOUND sets *handler and fills req->params. */
+/* On ROUTE_FOUND sets *handler, req->route (the route's index) and fills
+ * req->params. */
 enum route_result router_match(http_request *req, http_handler *handler);
+/* The table, for metrics labels and policy checks: count and patterns. */
+int router_count(void);
+const char *router_pattern(int i);
+const char *router_method(int i);
 
 #endif

@@ -18,6 +18,8 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/text.h"
+#include "events/activity.h"
+#include "web/metrics.h"
 #include "web/security.h"
 
 #include <arpa/inet.h>
@@ -112,6 +114,14 @@ const char *req_query_list(http_request *req, const char *name)
 }
 
 const char *req_query_list_fn(void *req, const char *name) { return req_query_list(req, name); }
+
+bool visitor_id_valid(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f'))) return false;
+    return n == 32;
+}
 
 const char *req_cookie(http_request *req, const char *name)
 {
@@ -296,6 +306,7 @@ static void identify_peer(http_request *req)
     else if (sa->sa_family == AF_INET6) inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, ip, sizeof ip);
     req->from_trusted_proxy = security_peer_trusted(ip);
     req->client_ip = arena_strdup(req->pool, ip);
+    req->peer_ip = req->client_ip;
     if (req->from_trusted_proxy) {
         /* nginx appends the address it saw: the last X-Forwarded-For entry */
         const char *xff = req_header(req, "X-Forwarded-For");
@@ -465,10 +476,48 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     if (!ctx) abort();
     ctx->req.pool = arena_new();
     ctx->req.raw_uri = arena_strdup(ctx->req.pool, uri);
+    ctx->req.route = -1;
     ctx->slot = -1;
     clock_gettime(CLOCK_MONOTONIC, &ctx->req.started);
     if (self_state) atomic_fetch_add(&self_state->in_flight, 1);
     return ctx;
+}
+
+/* The query string for the logs, with the values of parameters that may
+ * carry a secret (reset tokens, codes, signatures) replaced by "x". NULL
+ * when there is none. */
+static const char *log_query(http_request *req)
+{
+    const char *q = req->raw_uri ? strchr(req->raw_uri, '?') : NULL;
+    if (!q || !q[1]) return NULL;
+    static const char *const secret[] = {"token", "code", "otp", "password", "secret", "key", "sig", "signature",
+                                         NULL};
+    buf out = BUF_INIT;
+    for (const char *p = q + 1; *p;) {
+        const char *end = p + strcspn(p, "&"), *eq = memchr(p, '=', (size_t)(end - p));
+        size_t nlen = (size_t)((eq ? eq : end) - p);
+        bool hide = false;
+        for (int i = 0; secret[i]; i++)
+            if (nlen == strlen(secret[i]) && !strncasecmp(p, secret[i], nlen)) hide = true;
+        if (out.len) buf_putc(&out, '&');
+        if (hide && eq) {
+            buf_append(&out, p, nlen);
+            buf_puts(&out, "=x");
+        } else {
+            buf_append(&out, p, (size_t)(end - p));
+        }
+        p = *end ? end + 1 : end;
+    }
+    const char *r = arena_strdup(req->pool, buf_cstr(&out));
+    buf_free(&out);
+    return r;
+}
+
+/* Shoppers' requests are activity; probes and scrapes are not. */
+static bool activity_worthy(http_request *req)
+{
+    const char *p = req->path ? req->path : "";
+    return strcmp(p, "/healthz") && strcmp(p, "/readyz") && strcmp(p, "/metrics") && strncmp(p, "/__test/", 8);
 }
 
 static void write_access_log(req_ctx *ctx, enum MHD_RequestTerminationCode toe)
@@ -484,6 +533,7 @@ static void write_access_log(req_ctx *ctx, enum MHD_RequestTerminationCode toe)
     snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
              tm.tm_hour, tm.tm_min, tm.tm_sec, wall.tv_nsec / 1000000);
     http_request *req = &ctx->req;
+    metrics_observe(req->route, ctx->dispatched ? ctx->res.status : 0, (int64_t)(ms * 1000));
     json_t *line = json_pack("{s:s,s:s,s:s,s:s,s:i,s:I,s:f,s:s,s:i}", "time", ts, "request_id", req->id,
                              "method", req->method ? req->method : "-", "path", req->path ? req->path : req->raw_uri,
                              "status", ctx->dispatched ? ctx->res.status : 0, "bytes", (json_int_t)ctx->res.sent_bytes,
@@ -491,10 +541,17 @@ static void write_access_log(req_ctx *ctx, enum MHD_RequestTerminationCode toe)
                              "pid", (int)getpid());
     if (!line) return;
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) json_object_set_new(line, "aborted", json_true());
+    const char *query = log_query(req);
+    if (query) json_object_set_new(line, "query", json_string(query));
+    const char *vid = req_cookie(req, VISITOR_COOKIE);
+    if (vid && visitor_id_valid(vid)) json_object_set_new(line, "vid", json_string(vid));
+    if (req->log_user_id > 0) json_object_set_new(line, "uid", json_integer(req->log_user_id));
     char *s = json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
     json_decref(line);
     if (!s) return;
     size_t n = strlen(s);
+    /* the same line is the request's activity event (MongoDB activity_logs) */
+    if (activity_worthy(req)) activity_record(s, n);
     s[n] = '\n'; /* reuse the NUL byte: one write(2) per line keeps lines whole */
     ssize_t w = write(access_log_fd, s, n + 1);
     (void)w;

@@ -25,18 +25,6 @@ void schedule_register(const schedule_def *d, int n)
 int schedule_count(void) { return ndefs; }
 const schedule_def *schedule_at(int i) { return i >= 0 && i < ndefs ? &defs[i] : NULL; }
 
-/* KEYS: lease. ARGV: holder, ttl ms. 1 held (taken or extended), 0 not. */
-static durable_script lease_script = {.src =
-    "local cur = redis.call('GET', KEYS[1])\n"
-    "if not cur then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end\n"
-    "if cur == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end\n"
-    "return 0\n"};
-
-/* KEYS: lease. ARGV: holder. */
-static durable_script release_script = {.src =
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end\n"
-    "return 1\n"};
-
 /* KEYS: last. ARGV: period ms. The current tick if it has not run, else 0. */
 static durable_script due_script = {.src =
     "local t = redis.call('TIME')\n"
@@ -58,11 +46,8 @@ static long long eval_int(durable_conn *c, durable_script *s, int nkeys, int nar
 
 int schedule_tick(durable_conn *c, const char *holder)
 {
-    char ttl[16];
-    snprintf(ttl, sizeof ttl, "%d", SCHEDULE_LEASE_MS);
-    const char *largv[] = {"sched:lease", holder, ttl};
-    long long held = eval_int(c, &lease_script, 1, 2, largv);
-    if (held <= 0) return held < 0 ? -1 : 0;
+    int held = durable_lease_hold(c, "sched:lease", holder, SCHEDULE_LEASE_MS);
+    if (held <= 0) return held;
     for (int i = 0; i < ndefs; i++) {
         char last[128], every[24];
         snprintf(last, sizeof last, "sched:last:%s", defs[i].name);
@@ -92,7 +77,5 @@ int schedule_tick(durable_conn *c, const char *holder)
 
 void schedule_release(durable_conn *c, const char *holder)
 {
-    const char *argv[] = {"sched:lease", holder};
-    redisReply *r = durable_eval(c, &release_script, 1, 1, argv, NULL);
-    if (r) freeReplyObject(r);
+    durable_lease_release(c, "sched:lease", holder);
 }

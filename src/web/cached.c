@@ -1,6 +1,8 @@
 /* cached.c — see cached.h. */
 #include "web/cached.h"
 
+#include "web/metrics.h"
+
 #include "core/gzip.h"
 
 #include <stdio.h>
@@ -100,11 +102,13 @@ bool cached_try(http_request *req, http_response *res, const char *key, cached_p
     int rc = page_cache_lookup(key, page);
     if (rc == 1) {
         res_header(res, "X-Cache", "hit");
+        metrics_page_cache(true);
         send(req, res, key, page, 200);
         return true;
     }
     buf_reset(&page->body);
     res_header(res, "X-Cache", "miss");
+    metrics_page_cache(false);
     return false;
 }
 
