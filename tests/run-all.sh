@@ -29,7 +29,9 @@ timeout --foreground -k 60 2400 "$PYTHON" tools/stack.py exec --profile test --a
   "$PYTHON" -m pytest tests/integration -q -p no:cacheprovider -rfE \
   --junitxml="$OUT/integration.xml" -o junit_family=xunit2
 int_rc=$?
-[ "$int_rc" -eq 5 ] && int_rc=0   # pytest: no tests collected
+if [ "$int_rc" -eq 5 ]; then   # pytest: no tests collected — a failure, never a pass
+  echo "integration tests: FAILED — pytest collected no tests in tests/integration (exit 5)"
+fi
 
 echo "== browser tests (tests/browser: Playwright + Debian Chromium, phone viewport)"
 browser_log="$OUT/browser.log"

@@ -39,7 +39,8 @@ PYTHON = "/usr/bin/python3"
 def _load_state():
     path = os.environ.get("SHOEASE_STACK_STATE")
     if not path:
-        pytest.skip("no stack: run via `make test` or "
+        # A test that cannot run fails: a skip would count as "not failed".
+        pytest.fail("no stack: run via `make test` or "
                     "`tools/stack.py exec --profile test --app build-test/shoease -- "
                     "/usr/bin/python3 -m pytest tests/integration`")
     with open(path) as f:
