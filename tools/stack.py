@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""stack.py — runs ShoEase's local stack: MariaDB, Redis, FerretDB (MongoDB
-protocol), an SMTP catcher, the shoease app and nginx, all on loopback with
-their data under var/<profile>/.
+"""stack.py — runs ShoEase's local stack: MariaDB, Redis (the page cache), a
+durable Redis (qredis: job queues, sessions, rate limits), FerretDB (MongoDB
+protocol), an SMTP catcher, an SMS gateway recorder, the shoease app, its job
+worker and nginx, all on loopback with their data under var/<profile>/.
 
     stack.py run     --profile dev  --app build/shoease     foreground, Ctrl-C stops
     stack.py up      --profile test --app build-test/shoease background
@@ -14,6 +15,18 @@ their data under var/<profile>/.
 Profiles: `dev` (make run; settings from .env, ports overridable there) and
 `test` (make test; fixed ports and a generated var/test/shoease.env, never the
 developer's .env). Both can run at once.
+
+Secrets: the test profile generates SECRET_KEY, MARIADB_PASSWORD,
+QREDIS_PASSWORD (the durable Redis) and SMSGW_TOKEN (the SMS recorder) into
+var/test/shoease.env. The dev profile reads them from .env, created from
+.env.example with fresh values on first use; a QREDIS_PASSWORD missing from an
+older .env is generated and appended to it.
+
+What the tests see besides the app's environment (stack.json `env`): in the
+test profile QUEUE_REDIS_TLS_URL (rediss://, the durable Redis's TLS port)
+and QUEUE_REDIS_CA (var/tls/localhost.crt); `paths` names mail_dir, sms_dir
+(messages.jsonl, requests.jsonl, fail-next, slow: see tools/smsgw.py) and
+outbox_dir (SMS_LOG_PATH = outbox_dir/sms.log).
 
 The process list is the PROCESSES table below: one row per process, started
 top to bottom and stopped bottom to top. Every process gets
@@ -42,19 +55,29 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Callable, Optional
 
 REPO = Path(__file__).resolve().parent.parent
 
 PORT_KEYS = ("HTTPS_PORT", "HTTP_PORT", "APP_PORT", "MARIADB_PORT",
-             "REDIS_PORT", "MONGO_PORT", "SMTP_PORT")
+             "REDIS_PORT", "QREDIS_PORT", "QREDIS_TLS_PORT", "MONGO_PORT", "SMTP_PORT",
+             "SMSGW_PORT")
 PROFILES = {
     "dev": dict(HTTPS_PORT=8443, HTTP_PORT=8080, APP_PORT=18000, MARIADB_PORT=13306,
-                REDIS_PORT=16379, MONGO_PORT=17017, SMTP_PORT=12525),
+                REDIS_PORT=16379, QREDIS_PORT=16380, QREDIS_TLS_PORT=16381,
+                MONGO_PORT=17017, SMTP_PORT=12525, SMSGW_PORT=12580),
     "test": dict(HTTPS_PORT=28443, HTTP_PORT=28080, APP_PORT=28000, MARIADB_PORT=23306,
-                 REDIS_PORT=26379, MONGO_PORT=27117, SMTP_PORT=22525),
+                 REDIS_PORT=26379, QREDIS_PORT=26380, QREDIS_TLS_PORT=26381,
+                 MONGO_PORT=27117, SMTP_PORT=22525, SMSGW_PORT=22580),
 }
+
+# The SMS gateway recorder's account (tools/smsgw.py). Local only: the test
+# profile generates its auth token (SMSGW_TOKEN in var/test/shoease.env); the
+# dev profile takes SMSGW_TOKEN from .env or uses DEV_SMSGW_TOKEN.
+SMSGW_SID = "ACshoeasetest"
+DEV_SMSGW_TOKEN = "shoease-dev-sms-token"
 
 # Every key src/core/config.h reads. The test profile scrubs these from the
 # inherited environment so a developer's shell can't change test behaviour.
@@ -67,7 +90,18 @@ CONFIG_KEYS = (
     "MARIADB_DATABASE", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD", "REDIS_DB",
     "MONGO_URI", "MONGO_DATABASE", "SMTP_URL", "MAIL_FROM", "CURRENCY", "SITE_NAME",
     "PUBLIC_URL", "SHOEASE_ENV_FILE",
+    "QUEUE_REDIS_URL", "QUEUE_REDIS_CA",
+    "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_STARTTLS", "SMTP_CA_FILE",
+    "SMS_PROVIDER", "SMS_LOG_PATH", "SMS_GATEWAY_URL", "SMS_ACCOUNT_SID", "SMS_AUTH_TOKEN", "SMS_FROM",
+    "JOB_PROCESSES", "JOB_CONCURRENCY", "JOB_RATE_LIMITS", "JOB_LEASE_MS", "OUTBOX_RESEND_SECONDS",
+    "ACTIVITY_LOG", "ACTIVITY_TTL_DAYS", "EVENT_BACKLOG_MAX",
+    # not read by the app: what the test profile exports for the tests
+    "QUEUE_REDIS_TLS_URL",
 )
+
+# SMS settings the stack gives the app; in the dev profile a key set in .env
+# is left to .env.
+SMS_KEYS = ("SMS_PROVIDER", "SMS_LOG_PATH", "SMS_GATEWAY_URL", "SMS_ACCOUNT_SID", "SMS_AUTH_TOKEN", "SMS_FROM")
 
 # Fixed settings of the test profile (written to var/test/shoease.env).
 TEST_SETTINGS = dict(
@@ -78,6 +112,9 @@ TEST_SETTINGS = dict(
     ACCESS_LOG="-",
     MARIADB_USER="shoease_test", MARIADB_DATABASE="shoease_test",
     MONGO_DATABASE="shoease_test",
+    # background jobs: short enough for tests to watch a lease expire and an
+    # outbox row be sent again
+    OUTBOX_RESEND_SECONDS="5", JOB_LEASE_MS="3000", JOB_PROCESSES="2",
 )
 
 # ASan/UBSan for the test build: servers are killed, so leak reports at exit
@@ -113,11 +150,15 @@ def find_exe(name):
 
 def parse_env_file(path):
     """KEY=VALUE lines; '#' comments; optional `export `; matching quotes stripped."""
-    out = {}
     try:
         text = Path(path).read_text()
     except FileNotFoundError:
-        return out
+        return {}
+    return parse_env_text(text)
+
+
+def parse_env_text(text):
+    out = {}
     for line in text.splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
@@ -143,6 +184,16 @@ def write_file_atomic(path, text, mode=0o644):
     os.replace(tmp, path)
 
 
+# .env.example's placeholder for the durable Redis's password (in
+# QREDIS_PASSWORD and QUEUE_REDIS_URL), replaced when .env is created.
+QREDIS_PLACEHOLDER = "change-me-three"
+
+
+def qredis_url(password, host, port, scheme="redis"):
+    """redis://:PASSWORD@host:port/0 (the password percent-encoded)."""
+    return "%s://:%s@%s:%d/0" % (scheme, urllib.parse.quote(password, safe=""), host, port)
+
+
 def ensure_dev_env_file():
     """Create .env from .env.example with fresh secrets on the first run."""
     env = REPO / ".env"
@@ -152,14 +203,55 @@ def ensure_dev_env_file():
     if not example.exists():
         raise StackError(".env.example is missing")
     lines = []
+    qredis_pw = secrets.token_hex(16)
     for line in example.read_text().splitlines():
         if re.match(r"^SECRET_KEY=", line):
             line = "SECRET_KEY=" + secrets.token_urlsafe(48)
         elif re.match(r"^MARIADB_PASSWORD=", line):
             line = "MARIADB_PASSWORD=" + secrets.token_hex(16)
+        elif re.match(r"^QREDIS_PASSWORD=", line):
+            line = "QREDIS_PASSWORD=" + qredis_pw
+        elif re.match(r"^QUEUE_REDIS_URL=", line):
+            line = line.replace(QREDIS_PLACEHOLDER, qredis_pw)
         lines.append(line)
     write_file_atomic(env, "\n".join(lines) + "\n", 0o600)
-    say("created .env from .env.example with a freshly generated SECRET_KEY and MARIADB_PASSWORD")
+    say("created .env from .env.example with a freshly generated SECRET_KEY, MARIADB_PASSWORD "
+        "and QREDIS_PASSWORD")
+
+
+def ensure_dev_env_keys():
+    """Keys newer than a developer's existing .env, appended with fresh
+    values so an upgrade needs no manual step: QREDIS_PASSWORD (the durable
+    Redis) and, with it, the QUEUE_REDIS_URL the app reads outside the stack."""
+    env = REPO / ".env"
+    with open(env, "a+") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            f.seek(0)
+            text = f.read()
+            have = parse_env_text(text)
+            add = []
+            if not have.get("QREDIS_PASSWORD"):
+                pw = secrets.token_hex(16)
+                add.append(("QREDIS_PASSWORD", pw))
+                if "QUEUE_REDIS_URL" not in have:
+                    try:
+                        port = int(have.get("QREDIS_PORT") or PROFILES["dev"]["QREDIS_PORT"])
+                    except ValueError:
+                        port = PROFILES["dev"]["QREDIS_PORT"]
+                    add.append(("QUEUE_REDIS_URL", qredis_url(pw, "127.0.0.1", port)))
+            if not add:
+                return
+            block = "" if not text or text.endswith("\n") else "\n"
+            block += "\n# Added by tools/stack.py (%s): the durable Redis's password.\n" % time.strftime("%Y-%m-%d")
+            block += "".join("%s=%s\n" % kv for kv in add)
+            f.seek(0, os.SEEK_END)
+            f.write(block)
+            f.flush()
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+    say("added %s to .env (freshly generated; the durable Redis needs a password)"
+        % " and ".join(k for k, _ in add))
 
 
 # ------------------------------------------------------------------ /proc helpers
@@ -472,6 +564,78 @@ def redis_ready(st):
     return tcp_exchange(st.ports["REDIS_PORT"], b"PING\r\n", b"+PONG")
 
 
+# -- qredis: the durable Redis
+
+# Job queues, the event backlog and (later) sessions and rate limits: data
+# that must survive a restart and must never be evicted. AOF with an fsync
+# every second (at most a second of writes lost on a power cut), no RDB
+# snapshots (the AOF is the persistence), noeviction: when the memory bound
+# is reached writes fail loudly instead of jobs silently disappearing. A
+# password, and a TLS listener with the stack's self-signed certificate so
+# tests exercise a real rediss:// connection like a managed Redis's. The
+# settings go into a 0600 config file so the password is not in argv or the
+# service log.
+QREDIS_MAXMEMORY = "1gb"
+
+
+def qredis_conf_path(st):
+    return st.run_dir / "qredis.conf"
+
+
+def redis_conf_quote(v):
+    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def qredis_prepare(st):
+    d = st.var / "qredis"
+    d.mkdir(parents=True, exist_ok=True)
+    cert, key = ensure_tls_cert()
+    pw = st.settings["QREDIS_PASSWORD"]
+    if not pw:
+        raise StackError("QREDIS_PASSWORD is empty")
+    conf = [
+        ("port", st.ports["QREDIS_PORT"]),
+        ("bind", None),   # 127.0.0.1 and, if the host has it, ::1
+        ("dir", d),
+        ("appendonly", "yes"), ("appendfsync", "everysec"), ("save", ""),
+        ("maxmemory", QREDIS_MAXMEMORY), ("maxmemory-policy", "noeviction"),
+        ("requirepass", pw),
+        ("tls-port", st.ports["QREDIS_TLS_PORT"]),
+        ("tls-cert-file", cert), ("tls-key-file", key), ("tls-ca-cert-file", cert),
+        ("tls-auth-clients", "no"),
+        ("daemonize", "no"), ("supervised", "no"), ("logfile", ""),
+        ("pidfile", st.run_dir / "qredis-server.pid"),
+        ("maxclients", "1000"), ("databases", "16"),
+    ]
+    lines = ["# GENERATED by tools/stack.py for the %s stack's durable Redis - do not edit." % st.profile]
+    for k, v in conf:
+        if k == "bind":
+            lines.append("bind 127.0.0.1 -::1")
+        else:
+            lines.append("%s %s" % (k, redis_conf_quote(v)))
+    write_file_atomic(qredis_conf_path(st), "\n".join(lines) + "\n", 0o600)
+
+
+def qredis_argv(st):
+    return [find_exe("redis-server"), str(qredis_conf_path(st))]
+
+
+def resp_command(*args):
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a.encode() if isinstance(a, str) else a
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    return out
+
+
+def qredis_ready(st):
+    """AUTH with the password, then PING: PONG (not -LOADING while the AOF
+    is replayed, not -NOAUTH)."""
+    return tcp_exchange(st.ports["QREDIS_PORT"],
+                        resp_command("AUTH", st.settings["QREDIS_PASSWORD"]) + resp_command("PING"),
+                        b"+OK\r\n+PONG")
+
+
 # -- mongodb (FerretDB on SQLite)
 
 def ferretdb_exe():
@@ -505,6 +669,18 @@ def smtp_ready(st):
     return tcp_exchange(st.ports["SMTP_PORT"], None, b"220")
 
 
+# -- sms gateway recorder
+
+def smsgw_argv(st):
+    return ["/usr/bin/python3", str(REPO / "tools" / "smsgw.py"),
+            "--port", str(st.ports["SMSGW_PORT"]), "--dir", str(st.var / "sms"),
+            "--sid", SMSGW_SID, "--token", st.settings["SMSGW_TOKEN"]]
+
+
+def smsgw_ready(st):
+    return tcp_accepts(st.ports["SMSGW_PORT"])
+
+
 # -- the app
 
 def app_cmd(*args):
@@ -522,6 +698,15 @@ def app_prepare(st):
 
 def app_ready(st):
     return unix_accepts(st.app_socket) and tcp_accepts(st.ports["APP_PORT"])
+
+
+# -- the job worker
+
+def worker_ready(st):
+    """`shoease worker` opens no port: ready when it is still running a
+    second after it started (start() checks it is alive before asking)."""
+    sv = st.read_state().get("services", {}).get("worker", {})
+    return time.time() - sv.get("started", time.time()) >= 1.0
 
 
 # -- nginx
@@ -601,18 +786,22 @@ def nginx_ready(st):
 
 
 # The stack, in start order (stopped in reverse). Later: add
-#   Proc("worker", app_cmd("worker"), app_env=True, restart=True),
 #   Proc("scheduler", app_cmd("scheduler"), app_env=True, restart=True),
 PROCESSES = [
     Proc("mariadb", mariadb_argv, ports=("MARIADB_PORT",), prepare=mariadb_prepare,
          ready=mariadb_ready, after_ready=mariadb_bootstrap, ready_timeout=60, stop_timeout=30),
     Proc("redis", redis_argv, ports=("REDIS_PORT",), ready=redis_ready),
+    Proc("qredis", qredis_argv, ports=("QREDIS_PORT", "QREDIS_TLS_PORT"), prepare=qredis_prepare,
+         ready=qredis_ready, ready_timeout=60, stop_timeout=30),
     Proc("mongodb", ferretdb_argv, ports=("MONGO_PORT",), ready=mongo_ready),
     Proc("smtp", smtp_argv, ports=("SMTP_PORT",), ready=smtp_ready),
+    Proc("smsgw", smsgw_argv, ports=("SMSGW_PORT",), ready=smsgw_ready),
     Proc("migrate", app_cmd("migrate"), kind="oneshot", app_env=True, ready_timeout=300),
     Proc("seed", app_cmd("seed"), kind="oneshot", app_env=True, profiles=("dev", "test"), ready_timeout=600),
     Proc("app", app_cmd("serve"), ports=("APP_PORT",), prepare=app_prepare, ready=app_ready, log="shoease",
          app_env=True, restart=True, ready_timeout=60, stop_timeout=lambda st: st.graceful_timeout() + 5),
+    Proc("worker", app_cmd("worker"), ready=worker_ready, app_env=True, restart=True, ready_timeout=30,
+         stop_timeout=lambda st: st.graceful_timeout() + 5),
     Proc("nginx", nginx_argv, ports=("HTTPS_PORT", "HTTP_PORT"), prepare=nginx_prepare,
          ready=nginx_ready, restart=True),
 ]
@@ -620,6 +809,11 @@ BY_NAME = {p.name: p for p in PROCESSES}
 
 
 # ------------------------------------------------------------------ the stack
+
+# Secrets write_test_env_file generates; an older var/test/shoease.env
+# (--keep-data) missing one is written again.
+TEST_GENERATED_KEYS = ("SECRET_KEY", "MARIADB_PASSWORD", "QREDIS_PASSWORD", "SMSGW_TOKEN")
+
 
 class Stack:
     def __init__(self, profile, app=None):
@@ -677,7 +871,8 @@ class Stack:
         return str(p)
 
     def dirs(self):
-        for d in (self.var, self.run_dir, self.log_dir, self.var / "mail", self.var / "media"):
+        for d in (self.var, self.run_dir, self.log_dir, self.var / "mail", self.var / "media",
+                  self.var / "sms", self.var / "outbox"):
             d.mkdir(parents=True, exist_ok=True)
         if len(str(self.app_socket)) > 100 or len(str(self.run_dir / "mariadb.sock")) > 100:
             raise StackError("the repository path is too long for unix sockets (%s)" % self.app_socket)
@@ -696,6 +891,7 @@ class Stack:
     def load_settings(self):
         if self.profile == "dev":
             ensure_dev_env_file()
+            ensure_dev_env_keys()
             envf = parse_env_file(self.env_file)
             s = dict(PROFILES["dev"])
             for k in PORT_KEYS:
@@ -710,19 +906,29 @@ class Stack:
             s["MONGO_DATABASE"] = envf.get("MONGO_DATABASE") or "shoease"
             if not s["MARIADB_PASSWORD"]:
                 raise StackError(".env has no MARIADB_PASSWORD (delete .env to regenerate it)")
+            s["QREDIS_PASSWORD"] = envf.get("QREDIS_PASSWORD") or ""
+            if not s["QREDIS_PASSWORD"]:
+                raise StackError(".env has no QREDIS_PASSWORD")
+            s["SMSGW_TOKEN"] = envf.get("SMSGW_TOKEN") or DEV_SMSGW_TOKEN
+            # SMS_* keys the developer set in .env: the stack leaves them to .env
+            s["ENV_FILE_SMS_KEYS"] = tuple(k for k in SMS_KEYS if envf.get(k))
             return s
         envf = parse_env_file(self.env_file)
-        if not envf.get("SECRET_KEY") or not envf.get("MARIADB_PASSWORD"):
+        if any(not envf.get(k) for k in TEST_GENERATED_KEYS):
             envf = self.write_test_env_file()
         s = dict(PROFILES["test"])
-        for k in ("MARIADB_USER", "MARIADB_PASSWORD", "MARIADB_DATABASE", "MONGO_DATABASE"):
+        for k in ("MARIADB_USER", "MARIADB_PASSWORD", "MARIADB_DATABASE", "MONGO_DATABASE",
+                  "QREDIS_PASSWORD", "SMSGW_TOKEN"):
             s[k] = envf[k]
+        s["ENV_FILE_SMS_KEYS"] = ()
         return s
 
     def write_test_env_file(self):
         vals = dict(TEST_SETTINGS)
         vals["SECRET_KEY"] = secrets.token_urlsafe(48)
         vals["MARIADB_PASSWORD"] = secrets.token_hex(16)
+        vals["QREDIS_PASSWORD"] = secrets.token_hex(16)
+        vals["SMSGW_TOKEN"] = secrets.token_hex(16)
         self.var.mkdir(parents=True, exist_ok=True)
         text = "# GENERATED by tools/stack.py for the test profile (new secrets on every `up`).\n"
         text += "".join("%s=%s\n" % kv for kv in vals.items())
@@ -750,6 +956,7 @@ class Stack:
             MARIADB_USER=s["MARIADB_USER"], MARIADB_PASSWORD=s["MARIADB_PASSWORD"],
             MARIADB_DATABASE=s["MARIADB_DATABASE"],
             REDIS_HOST="127.0.0.1", REDIS_PORT=str(p["REDIS_PORT"]),
+            QUEUE_REDIS_URL=qredis_url(s["QREDIS_PASSWORD"], "127.0.0.1", p["QREDIS_PORT"]),
             MONGO_URI="mongodb://127.0.0.1:%d/" % p["MONGO_PORT"],
             MONGO_DATABASE=s["MONGO_DATABASE"],
             SMTP_URL="smtp://127.0.0.1:%d" % p["SMTP_PORT"],
@@ -757,6 +964,24 @@ class Stack:
             MEDIA_DIR=str(self.var / "media"),
             PUBLIC_URL="https://localhost:%d" % p["HTTPS_PORT"],
         )
+        if self.profile == "test":
+            # For the tests only (the app ignores the TLS URL): the durable
+            # Redis's TLS listener, verified against the stack's certificate.
+            env["QUEUE_REDIS_TLS_URL"] = qredis_url(s["QREDIS_PASSWORD"], "localhost", p["QREDIS_TLS_PORT"],
+                                                    scheme="rediss")
+            env["QUEUE_REDIS_CA"] = str(REPO / "var" / "tls" / "localhost.crt")
+        # SMS: the test profile sends through the gateway recorder (smsgw);
+        # dev writes codes to a file unless .env chooses otherwise.
+        sms = dict(
+            SMS_PROVIDER="http" if self.profile == "test" else "log",
+            SMS_LOG_PATH=str(self.var / "outbox" / "sms.log"),
+            SMS_GATEWAY_URL="http://127.0.0.1:%d/2010-04-01/Accounts/%s/Messages.json" % (
+                p["SMSGW_PORT"], SMSGW_SID),
+            SMS_ACCOUNT_SID=SMSGW_SID, SMS_AUTH_TOKEN=s["SMSGW_TOKEN"], SMS_FROM="ShoEase",
+        )
+        for k in s.get("ENV_FILE_SMS_KEYS", ()):
+            sms.pop(k, None)
+        env.update(sms)
         env.update(SANITIZER_ENV)
         return env
 
@@ -809,7 +1034,8 @@ class Stack:
         with self.lock("state"):
             st = self.read_state()
             fn(st)
-            write_file_atomic(self.state_path, json.dumps(st, indent=2, sort_keys=True) + "\n")
+            # 0600: it holds the stack's passwords (the app env)
+            write_file_atomic(self.state_path, json.dumps(st, indent=2, sort_keys=True) + "\n", 0o600)
             return st
 
     def base_state(self, status):
@@ -823,6 +1049,9 @@ class Stack:
                       direct="http://127.0.0.1:%d" % p["APP_PORT"]),
             paths=dict(tls_cert=str(cert), tls_key=str(key), log_dir=str(self.log_dir),
                        mail_dir=str(self.var / "mail"), media_dir=str(self.var / "media"),
+                       sms_dir=str(self.var / "sms"), outbox_dir=str(self.var / "outbox"),
+                       qredis_dir=str(self.var / "qredis"),
+                       worker_log=str(self.log_path("worker")),
                        app_socket=str(self.app_socket), env_file=str(self.env_file),
                        mariadb_socket=str(self.run_dir / "mariadb.sock"),
                        app_log=str(self.log_path("app"))),
@@ -1010,7 +1239,7 @@ class Stack:
                 f.unlink()
 
     def wipe_data(self):
-        for sub in ("mariadb", "redis", "ferretdb", "mail", "media"):
+        for sub in ("mariadb", "redis", "qredis", "ferretdb", "mail", "sms", "outbox", "media"):
             shutil.rmtree(self.var / sub, ignore_errors=True)
 
     def up(self, supervisor=False, fresh=False):
@@ -1028,7 +1257,7 @@ class Stack:
                 state["supervisor"] = os.getpid()
                 state["supervisor_starttime"] = proc_starttime(os.getpid())
             with self.lock("state"):
-                write_file_atomic(self.state_path, json.dumps(state, indent=2, sort_keys=True) + "\n")
+                write_file_atomic(self.state_path, json.dumps(state, indent=2, sort_keys=True) + "\n", 0o600)
             t0 = time.monotonic()
             try:
                 for proc in self.procs:
@@ -1087,6 +1316,8 @@ class Stack:
             up = bool(pid) and alive(pid)
             ok &= up
             ports = " ".join("%s=%d" % (k, self.ports[k]) for k in proc.ports)
+            if proc.name == "qredis":
+                ports += " (durable: AOF, noeviction, password, TLS)"
             print("  %-8s %-8s pid %-7s %s" % (proc.name, "up" if up else ("stopped" if sv.get("stopped") else "DOWN"),
                                               pid or "-", ports))
         print("  %s/" % st.get("urls", {}).get("https", ""))
@@ -1285,13 +1516,14 @@ def cmd_exec(stack, argv, fresh):
         except StackError as e:
             say(str(e), err=True)
             return 1
-        app_log = stack.log_path("app")
-        app_log_start = app_log.stat().st_size if app_log.exists() else 0
+        logs = [stack.log_path(n) for n in ("app", "worker") if n in BY_NAME and BY_NAME[n] in stack.procs]
+        starts = [f.stat().st_size if f.exists() else 0 for f in logs]
         say("running: %s" % " ".join(argv))
         p = subprocess.Popen(argv, env=stack.exported_env(), cwd=str(REPO))
         child.append(p)
         rc = p.wait()
-        report_sanitizers(stack, app_log, app_log_start)
+        for f, start in zip(logs, starts):
+            report_sanitizers(stack, f, start)
     except Interrupted:
         rc = 130
     finally:

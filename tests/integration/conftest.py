@@ -17,7 +17,17 @@ Fixtures:
   catalog_seeded  the demo catalogue loaded (`shoease seed`, once a session)
   raw          raw_request(): HTTP over a socket, for requests `requests`
                can't make (oversize headers/bodies, invalid URLs)
+  mailbox      Mailbox: the .eml files the SMTP sink wrote (var/test/mail/)
+  sms_gateway  SmsGateway: what the SMS gateway recorder (tools/smsgw.py)
+               received, and its failure injection (cleared around each test)
+
+Stack helpers: stack.redis(*args) (the page cache) and stack.qredis(*args,
+tls=False) (the durable Redis, with its password; tls=True goes through its
+TLS port with var/tls/localhost.crt).
 """
+import contextlib
+import email
+import email.policy
 import json
 import os
 import select
@@ -27,7 +37,7 @@ import ssl
 import subprocess
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import requests
@@ -140,6 +150,32 @@ class Stack:
             raise RuntimeError("redis-cli %s failed: %s" % (" ".join(args), r.stderr))
         return r.stdout.strip()
 
+    def qredis_password(self):
+        """The durable Redis's password: from QUEUE_REDIS_URL in the app's
+        environment, else QREDIS_PASSWORD in the stack's env file."""
+        url = self.state.get("env", {}).get("QUEUE_REDIS_URL")
+        if url:
+            pw = urlsplit(url).password
+            if pw is not None:
+                return unquote(pw)
+        return self.env_file_values()["QREDIS_PASSWORD"]
+
+    def qredis(self, *args, tls=False):
+        """Run one command on the stack's durable Redis (redis-cli with its
+        password); its output. tls=True: over its TLS port, verifying the
+        stack's certificate (var/tls/localhost.crt)."""
+        ports = self.state["ports"]
+        argv = ["redis-cli", "--no-auth-warning", "-a", self.qredis_password()]
+        if tls:
+            argv += ["--tls", "--cacert", self.state["paths"]["tls_cert"],
+                     "-h", "localhost", "-p", str(ports["QREDIS_TLS_PORT"])]
+        else:
+            argv += ["-h", "127.0.0.1", "-p", str(ports["QREDIS_PORT"])]
+        r = subprocess.run(argv + list(args), capture_output=True, text=True, timeout=10)
+        if r.returncode != 0:
+            raise RuntimeError("redis-cli (qredis) %s failed: %s" % (" ".join(args), r.stderr))
+        return r.stdout.strip()
+
     def master_pid(self):
         """pid of `shoease serve` (the master)."""
         return self.refresh()["services"]["app"]["pid"]
@@ -164,6 +200,163 @@ class Stack:
                 k, v = line.split("=", 1)
                 out[k.strip()] = v.strip()
         return out
+
+
+# ------------------------------------------------------------------ mail and SMS sinks
+
+def _read_jsonl(path):
+    """The complete lines of a JSON-lines file (a line still being written,
+    without its newline, is left for the next read)."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        return []
+    out = []
+    for line in data.split(b"\n")[:-1]:
+        if line.strip():
+            out.append(json.loads(line.decode("utf-8")))
+    return out
+
+
+class Mailbox:
+    """The mail the stack's SMTP sink (tools/smtpd.py) kept, one .eml file
+    per message in var/<profile>/mail/, oldest first. Messages are
+    email.message.EmailMessage objects (email.policy.default) with two extra
+    attributes: .path (the file) and .text (the text/plain body, or the
+    HTML one when there is no plain part, '' if neither).
+
+        msg = mailbox.wait_for(lambda m: m["To"] == "ada@example.com")
+        assert "Your order" in msg["Subject"]
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    def paths(self):
+        """Complete messages (the sink writes .<name>.tmp, then renames)."""
+        try:
+            names = [n for n in os.listdir(self.path) if n.endswith(".eml") and not n.startswith(".")]
+        except FileNotFoundError:
+            return []
+        return [self.path / n for n in sorted(names)]
+
+    @staticmethod
+    def parse(path):
+        with open(path, "rb") as f:
+            msg = email.message_from_binary_file(f, policy=email.policy.default)
+        msg.path = Path(path)
+        body = msg.get_body(preferencelist=("plain", "html"))
+        try:
+            msg.text = body.get_content() if body is not None else ""
+        except (LookupError, ValueError):
+            msg.text = ""
+        return msg
+
+    def messages(self, predicate=None):
+        out = []
+        for p in self.paths():
+            try:
+                m = self.parse(p)
+            except FileNotFoundError:
+                continue   # removed meanwhile (clear())
+            if predicate is None or predicate(m):
+                out.append(m)
+        return out
+
+    def count(self, predicate=None):
+        return len(self.messages(predicate))
+
+    def wait_for(self, predicate=None, timeout=10.0, count=1):
+        """The first message for which predicate(msg) is true, once it has
+        arrived (count=N: wait for N such messages, return the list). Fails
+        the test after timeout seconds, listing what the mailbox holds."""
+        wait_until(lambda: len(self.messages(predicate)) >= count, timeout, interval=0.1)
+        msgs = self.messages(predicate)
+        if len(msgs) < count:
+            have = ["%s: To=%s Subject=%s" % (m.path.name, m["To"], m["Subject"]) for m in self.messages()[-10:]]
+            pytest.fail("mailbox %s: %d of %d expected message(s) after %.1fs; the last messages:\n  %s" % (
+                self.path, len(msgs), count, timeout, "\n  ".join(have) or "(none)"))
+        return msgs[0] if count == 1 else msgs[:count]
+
+    def clear(self):
+        """Delete every message (only for tests that own the whole mailbox)."""
+        for p in self.paths():
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+
+
+class SmsGateway:
+    """What the stack's SMS gateway recorder (tools/smsgw.py) received.
+
+      messages()       accepted messages (messages.jsonl): dicts with time,
+                       to, from, body, idempotency_key, sid
+      requests()       every request (requests.jsonl), duplicates and
+                       failures included: time, method, path, status, to,
+                       idempotency_key, key_count, sid, error, ...
+      count(key=None)  requests received (for one idempotency key)
+      fail_next(n)     the next n message requests answer 503
+      set_slow(s)      every request sleeps s seconds first (0: off)
+      clear()          no injected failures or slowness
+      wait_for(pred, timeout=10, count=1, source="messages")
+    """
+
+    def __init__(self, path, url=None, sid=None, token=None):
+        self.path = Path(path)
+        self.url, self.sid, self.token = url, sid, token
+
+    def messages(self, predicate=None):
+        return [m for m in _read_jsonl(self.path / "messages.jsonl") if predicate is None or predicate(m)]
+
+    def requests(self, predicate=None):
+        return [r for r in _read_jsonl(self.path / "requests.jsonl") if predicate is None or predicate(r)]
+
+    def count(self, idempotency_key=None):
+        reqs = self.requests()
+        if idempotency_key is None:
+            return len(reqs)
+        return sum(1 for r in reqs if r.get("idempotency_key") == idempotency_key)
+
+    def _write(self, name, text):
+        tmp = self.path / (".%s.tmp" % name)
+        tmp.write_text(text)
+        os.replace(tmp, self.path / name)
+
+    def fail_next(self, n):
+        if n <= 0:
+            with contextlib.suppress(FileNotFoundError):
+                (self.path / "fail-next").unlink()
+        else:
+            self._write("fail-next", "%d\n" % n)
+
+    def failures_left(self):
+        try:
+            return int((self.path / "fail-next").read_text().strip() or 0)
+        except FileNotFoundError:
+            return 0
+
+    def set_slow(self, seconds):
+        if not seconds:
+            with contextlib.suppress(FileNotFoundError):
+                (self.path / "slow").unlink()
+        else:
+            self._write("slow", "%g\n" % seconds)
+
+    def clear(self):
+        self.fail_next(0)
+        self.set_slow(0)
+
+    def wait_for(self, predicate=None, timeout=10.0, count=1, source="messages"):
+        """The first accepted message (source="requests": request) for which
+        predicate(dict) is true, once there (count=N: the first N, as a list).
+        Fails the test after timeout seconds, listing what arrived."""
+        get = self.messages if source == "messages" else self.requests
+        wait_until(lambda: len(get(predicate)) >= count, timeout, interval=0.1)
+        got = get(predicate)
+        if len(got) < count:
+            have = [json.dumps(x, sort_keys=True) for x in get()[-10:]]
+            pytest.fail("sms gateway %s: %d of %d expected %s after %.1fs; the last ones:\n  %s" % (
+                self.path, len(got), count, source, timeout, "\n  ".join(have) or "(none)"))
+        return got[0] if count == 1 else got[:count]
 
 
 # ------------------------------------------------------------------ raw HTTP
@@ -343,6 +536,24 @@ def kill(stack):
         except ProcessLookupError:
             pass
     return k
+
+
+@pytest.fixture
+def mailbox(state):
+    """Mailbox over var/<profile>/mail/ (see Mailbox)."""
+    return Mailbox(state["paths"]["mail_dir"])
+
+
+@pytest.fixture
+def sms_gateway(state):
+    """SmsGateway over var/<profile>/sms/ (see SmsGateway); injected
+    failures and slowness are cleared before and after each test."""
+    env = state.get("env", {})
+    gw = SmsGateway(state["paths"]["sms_dir"], env.get("SMS_GATEWAY_URL"),
+                    env.get("SMS_ACCOUNT_SID"), env.get("SMS_AUTH_TOKEN"))
+    gw.clear()
+    yield gw
+    gw.clear()
 
 
 @pytest.fixture(scope="session")
