@@ -39,12 +39,14 @@ typedef struct mail_message {
     char *text;              /* owned: the text/plain part */
     char *html;              /* owned: the text/html part (may be NULL: then text only) */
     const char *to;          /* borrowed: one address */
-    const char *message_id;  /* borrowed: "<...@...>" (mail_message_id) */
+    const char *message_id;  /* borrowed: "<...@...>" (mail_message_id); NULL: a random one */
 } mail_message;
 
 /* Render templates/email/<name>.subject.mustache, <name>.txt.mustache and
  * <name>.html.mustache (the last one optional) with ctx (not consumed; the
- * keys site_name and public_url are added). 0, or -1 with err filled. */
+ * keys site_name and public_url are added). 0, or -1 with err filled.
+ * The subject (trimmed; must be one line) and the text part are plain text:
+ * their templates write values as {{{x}}}, since {{x}} HTML-escapes. */
 int mail_render(const char *name, json_t *ctx, mail_message *out, char *err, size_t errlen);
 void mail_message_free(mail_message *m);
 
@@ -58,5 +60,16 @@ int mail_address_valid(const char *addr);
 /* Send one message to m->to from MAIL_FROM. err gets the server's or
  * libcurl's reason on failure. */
 enum mail_result mail_send(const mail_message *m, char *err, size_t errlen);
+
+/* Append the Subject header's value for subject to out: plain ASCII as is
+ * (folded at spaces when long), anything else (and ASCII that cannot fold
+ * at single spaces within 78 chars) as RFC 2047 encoded words
+ * (=?UTF-8?B?...?=, each at most 75 chars, never splitting a character),
+ * folded with CRLF SP so that no line of "Subject: ..." exceeds 78 chars.
+ * Returns 0, or -1 (out untouched) when subject contains CR, LF or NUL, is
+ * not valid UTF-8 or is longer than MAIL_SUBJECT_MAX bytes. */
+#define MAIL_SUBJECT_MAX 998
+struct buf;
+int mail_encode_subject(const char *subject, struct buf *out);
 
 #endif
