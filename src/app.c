@@ -4,6 +4,7 @@
 #include "app.h"
 
 #include "api/catalog_api.h"
+#include "api/suggest_api.h"
 
 #include "cache/redis.h"
 #include "core/config.h"
@@ -11,6 +12,7 @@
 #include "db/db.h"
 #include "events/activity.h"
 #include "events/mongo.h"
+#include "events/writer.h"
 #include "http/router.h"
 #include "jobs/queue.h"
 #include "jobs/runner.h"
@@ -33,6 +35,7 @@ void app_register_routes(void)
     router_add("GET", "/api/v1/products", api_products);
     router_add("GET", "/api/v1/products/{slug}", api_product);
     router_add("GET", "/api/v1/openapi.json", api_openapi);
+    router_add("GET", "/api/v1/search/suggest", api_search_suggest);
 
     /* storefront pages (views/) */
     router_add("GET", "/", views_home);
@@ -40,6 +43,8 @@ void app_register_routes(void)
     router_add("GET", "/category/{slug}", views_category);
     router_add("GET", "/products/{slug}", views_product);
     router_add("GET", "/search", views_search);
+    /* personal parts of shared pages, fetched by site.js (views/personal.c) */
+    router_add("GET", "/fragments/recently-viewed", views_recently_viewed);
 }
 
 /* Queues: {name, threads per worker process, rate limit per second (0:
@@ -59,6 +64,7 @@ static const job_type job_table[] = {
     {"outbox.prune", "default", system_outbox_prune_job, 3, 60000, 0, 86400, 600},
     {"jobs.cleanup", "default", system_jobs_cleanup_job, 3, 60000, 0, 86400, 120},
     {"bench.noop", "bench", system_noop_job, 1, 0, 0, 600, 10},
+    {"events.prune", "default", events_prune_job, 3, 60000, 0, 86400, 600},
 };
 
 /* Only on the automated tests' stack (TEST_HOOKS=1): jobs that misbehave
@@ -74,6 +80,7 @@ static const job_type test_job_table[] = {
 static const schedule_def schedule_table[] = {
     {"outbox.prune", 3600, "outbox.prune"},
     {"jobs.cleanup", 3600, "jobs.cleanup"},
+    {"events.prune", 3600, "events.prune"},
 };
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof *(a)))
@@ -89,10 +96,15 @@ int app_register_jobs(void)
     return queue_register(queue_table, COUNT(queue_table), all, n);
 }
 
+/* Threads every `shoease worker` process runs beside its queues. */
+static const runner_service runner_services[] = {
+    {"events", events_writer_run},   /* backlog → MongoDB (one writer at a time, by lease) */
+};
+
 void app_runner_services(runner_config *rc)
 {
-    rc->services = NULL;
-    rc->nservices = 0;
+    rc->services = runner_services;
+    rc->nservices = COUNT(runner_services);
 }
 
 int app_worker_init(void)

@@ -117,3 +117,11 @@ size_t text_copy(char *dst, size_t dstlen, const char *src)
     dst[n] = '\0';
     return n;
 }
+
+bool text_is_lower_hex(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f'))) return false;
+    return n == len;
+}

@@ -19,6 +19,8 @@ bool text_valid_percent_encoding(const char *s, size_t len);
 long text_percent_decode(const char *s, size_t len, char *out, bool plus_is_space);
 /* Parse a whole decimal integer in [min, max]; false on junk or overflow. */
 bool text_parse_int64(const char *s, long long min, long long max, long long *out);
+/* Exactly len characters, each 0-9 or a-f (ids, tokens, hashes). */
+bool text_is_lower_hex(const char *s, size_t len);
 /* ASCII case-insensitive equality of two counted strings. */
 bool text_ieq(const char *a, size_t alen, const char *b, size_t blen);
 

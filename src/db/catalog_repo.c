@@ -582,6 +582,40 @@ int repo_home_cards(arena *a, enum repo_home_kind kind, int limit, repo_card **o
     return fetch_cards(a, st, out, n);
 }
 
+int repo_cards_by_slugs(arena *a, const char *const *slugs, int n, repo_card **out, int *nout)
+{
+    /* always REPO_SLUGS_MAX placeholders (unused ones NULL): one statement */
+    static const char sql[] = "SELECT " CARD_COLS CARD_FROM " WHERE p.active = 1 AND p.slug IN "
+                              "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    *out = NULL;
+    *nout = 0;
+    if (n > REPO_SLUGS_MAX) n = REPO_SLUGS_MAX;
+    if (n <= 0) return 0;
+    db_stmt *st = db_prepare(db_conn_get(), sql);
+    if (!st) return -1;
+    for (int i = 0; i < REPO_SLUGS_MAX; i++) {
+        if (i < n) db_bind_text(st, i, slugs[i], -1);
+        else db_bind_null(st, i);
+    }
+    if (db_exec(st) < 0) { db_reset(st); return -1; }
+    return fetch_cards(a, st, out, nout);
+}
+
+int repo_product_facts(const char *slug, char *brand, size_t brandlen, char *gender, size_t genderlen)
+{
+    db_stmt *st = db_prepare(db_conn_get(), "SELECT b.slug, p.gender FROM products p JOIN brands b ON b.id = p.brand_id"
+                                            " WHERE p.slug = ?");
+    if (!st) return -1;
+    db_bind_text(st, 0, slug, -1);
+    int r = exec_fetch(st);
+    if (r == 1) {
+        text_copy(brand, brandlen, db_col_text(st, 0, NULL));
+        text_copy(gender, genderlen, db_col_text(st, 1, NULL));
+        db_reset(st);
+    }
+    return r;
+}
+
 /* ------------------------------------------------------------------ */
 /* Store-owner writes                                                   */
 

@@ -149,6 +149,12 @@ int repo_read_product_page(arena *a, const char *slug, int review_limit, repo_pr
 int repo_categories(arena *a, repo_category **out, int *n);
 enum repo_home_kind { HOME_FEATURED, HOME_NEWEST };
 int repo_home_cards(arena *a, enum repo_home_kind kind, int limit, repo_card **out, int *n);
+/* Cards of the active products among slugs (at most REPO_SLUGS_MAX), in no
+ * particular order. */
+#define REPO_SLUGS_MAX 20
+int repo_cards_by_slugs(arena *a, const char *const *slugs, int n, repo_card **out, int *nout);
+/* A product's brand slug and gender: 1 found, 0 not, -1 error. */
+int repo_product_facts(const char *slug, char *brand, size_t brandlen, char *gender, size_t genderlen);
 
 /* ---- Store-owner writes: each one transaction; 0, or CATALOG_ERR_* ---- */
 int repo_set_stock(const char *sku, int64_t n);

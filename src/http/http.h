@@ -101,6 +101,8 @@ json_t *req_json(http_request *req, char *err, size_t errlen);
 
 /* Response builders. Each replaces the body and sets status/content type. */
 void res_header(http_response *res, const char *name, const char *value);
+/* Another header of the same name (Set-Cookie), keeping those already set. */
+void res_add_header(http_response *res, const char *name, const char *value);
 void res_html(http_response *res, int status, const char *html, size_t len);
 void res_text(http_response *res, int status, const char *text);
 void res_json(http_response *res, int status, json_t *value); /* steals the reference */

@@ -115,13 +115,7 @@ const char *req_query_list(http_request *req, const char *name)
 
 const char *req_query_list_fn(void *req, const char *name) { return req_query_list(req, name); }
 
-bool visitor_id_valid(const char *s)
-{
-    size_t n = 0;
-    for (; s[n]; n++)
-        if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f'))) return false;
-    return n == 32;
-}
+bool visitor_id_valid(const char *s) { return text_is_lower_hex(s, 32); }
 
 const char *req_cookie(http_request *req, const char *name)
 {
@@ -169,6 +163,15 @@ void res_header(http_response *res, const char *name, const char *value)
             return;
         }
     }
+    if (res->nheaders == HTTP_MAX_HEADERS) {
+        log_error("response header table full, dropping %s", name);
+        return;
+    }
+    res->headers[res->nheaders++] = (http_kv){name, value};
+}
+
+void res_add_header(http_response *res, const char *name, const char *value)
+{
     if (res->nheaders == HTTP_MAX_HEADERS) {
         log_error("response header table full, dropping %s", name);
         return;

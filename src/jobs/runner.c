@@ -229,6 +229,7 @@ static void run_one(struct work *w, int slot)
  * an unrecorded success would run again after the lease. */
 static void finish(durable_conn **c, const queue_def *q, const job_outcome *o, int n)
 {
+    if (n <= 0) return;
     for (int attempt = 0; attempt < 20 && n > 0; attempt++) {
         if (*c && queue_finish(*c, q, o, n) == 0) return;
         log_warn("jobs: cannot record %d outcome(s) on queue %s: %s", n, q->name, queue_last_error());

@@ -5,6 +5,7 @@
 #include "db/db.h"
 #include "db/outbox_repo.h"
 #include "durable/durable.h"
+#include "events/writer.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -106,4 +107,17 @@ job_result test_reject_job(const job *j, char *err, size_t errlen)
     (void)j;
     snprintf(err, errlen, "test.reject: refused permanently");
     return JOB_FAILED;
+}
+
+job_result events_prune_job(const job *j, char *err, size_t errlen)
+{
+    (void)j;
+    char why[200] = "";
+    long long n = events_prune_activity(why, sizeof why);
+    if (n < 0) {
+        snprintf(err, errlen, "events.prune: %s", why);
+        return JOB_RETRY;
+    }
+    if (n) log_info("events: pruned %lld activity log(s) older than ACTIVITY_TTL_DAYS", n);
+    return JOB_DONE;
 }

@@ -5,6 +5,8 @@
  *   jobs.cleanup   forget consumers (worker processes long gone) that hold
  *                  nothing in any queue's group (hourly)
  *   bench.noop     does nothing: the queue benchmark's job
+ *   events.prune   delete activity logs older than ACTIVITY_TTL_DAYS (hourly;
+ *                  where MongoDB has TTL indexes it finds nothing to do)
  * Registered only with TEST_HOOKS=1, for the fault tests:
  *   test.touch     payload {path, sleep_ms}: sleeps, then appends one line
  *                  "<key> <pid>" to path (the effect whose count tests check)
@@ -18,6 +20,7 @@
 
 job_result system_outbox_prune_job(const job *j, char *err, size_t errlen);
 job_result system_jobs_cleanup_job(const job *j, char *err, size_t errlen);
+job_result events_prune_job(const job *j, char *err, size_t errlen);
 job_result system_noop_job(const job *j, char *err, size_t errlen);
 job_result test_touch_job(const job *j, char *err, size_t errlen);
 job_result test_fail_job(const job *j, char *err, size_t errlen);

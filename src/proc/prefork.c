@@ -138,7 +138,7 @@ static void watchdog(void)
         if (now - atomic_load(&shared[i].heartbeat_ms) > limit) why = "heartbeat stopped";
         for (int t = 0; !why && t < WORKER_MAX_THREADS; t++) {
             int64_t deadline = atomic_load(&shared[i].deadline_ms[t]);
-            if (deadline && now > deadline) why = "a unit of work ran past its deadline";
+            if (deadline && now > deadline) why = "a request or job ran past its deadline (WORKER_TIMEOUT, or the job type's timeout)";
         }
         /* a retiring worker may take up to GRACEFUL_TIMEOUT, then it is killed */
         if (!why && slots[i].retiring && now - atomic_load(&shared[i].heartbeat_ms) > limit) why = "drain stuck";

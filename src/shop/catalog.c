@@ -1309,6 +1309,26 @@ json_t *catalog_home_at(int64_t version)
 
 json_t *catalog_home(void) { return catalog_home_at(-1); }
 
+json_t *catalog_cards_by_slugs(const char *const *slugs, int n)
+{
+    arena *a = arena_new();
+    repo_card *cards;
+    int nc;
+    json_t *out = NULL;
+    if (repo_cards_by_slugs(a, slugs, n, &cards, &nc) == 0) {
+        out = json_array();
+        /* in the order asked for (most recent first), skipping gone ones */
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < nc; k++)
+                if (!strcmp(cards[k].slug, slugs[i])) {
+                    json_array_append_new(out, card_json(&cards[k]));
+                    break;
+                }
+    }
+    arena_free(a);
+    return out;
+}
+
 /* ---- product page ---- */
 
 static void fmt_num(double v, char *out, size_t outlen)

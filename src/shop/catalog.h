@@ -113,7 +113,10 @@ int catalog_filter_parse(catalog_filter *f, arena *pool, catalog_param_fn get, v
 json_t *catalog_list(const catalog_filter *f);
 json_t *catalog_product(const char *slug, bool *not_found);
 json_t *catalog_category_tree(void);
-json_t *catalog_home(void);   /* {"featured":[card],"new_arrivals":[card],"categories":tree} */
+json_t *catalog_home(void);
+/* Product cards for these slugs (at most 20), in the given order; products
+ * that are gone or inactive are left out. NULL on a store error. */
+json_t *catalog_cards_by_slugs(const char *const *slugs, int n);   /* {"featured":[card],"new_arrivals":[card],"categories":tree} */
 
 /* The same, for a caller that has read the catalogue version
  * (cached_page.version after a page-cache miss;

@@ -31,6 +31,8 @@ void views_all_shoes(http_request *req, http_response *res);
 void views_category(http_request *req, http_response *res);
 void views_product(http_request *req, http_response *res);
 void views_search(http_request *req, http_response *res);
+/* personal.c: GET /fragments/recently-viewed (private, not cached) */
+void views_recently_viewed(http_request *req, http_response *res);
 
 /* ---- render.c ---- */
 /* Render page template `name` with ctx, adding the layout's keys (site,

@@ -4,7 +4,10 @@
  *  - the filter panel starts open on wide screens
  *  - the product page says which size is chosen, keeps the size choice
  *    consistent with the colour and shows the chosen colour's image
- *  - gallery thumbnails scroll the image strip instead of jumping */
+ *  - gallery thumbnails scroll the image strip instead of jumping
+ *  - personal parts of shared pages (recently viewed) are fetched into
+ *    their [data-fragment] slots, so the cached HTML stays the same for all
+ *  - the search box suggests the visitor's recent and popular searches */
 (function () {
   "use strict";
   var root = document.documentElement;
@@ -82,6 +85,44 @@
         describe();
       });
       describe();
+    }
+
+    /* ---- personal fragments ---- */
+    var slots = document.querySelectorAll("[data-fragment]");
+    Array.prototype.forEach.call(slots, function (slot) {
+      if (!window.fetch) return;
+      fetch(slot.getAttribute("data-fragment"), { credentials: "same-origin", headers: { "Accept": "text/html" } })
+        .then(function (r) { return r.ok ? r.text() : ""; })
+        .then(function (html) { if (html) slot.innerHTML = html; })
+        .catch(function () { /* personal extras are optional */ });
+    });
+
+    /* ---- search suggestions ---- */
+    var box = document.getElementById("site-search");
+    if (box && window.fetch) {
+      var list = document.createElement("datalist");
+      list.id = "site-search-suggestions";
+      box.parentNode.appendChild(list);
+      box.setAttribute("list", list.id);
+      var last = null, timer = null;
+      var suggest = function () {
+        var q = box.value;
+        if (q === last) return;
+        last = q;
+        fetch("/api/v1/search/suggest?q=" + encodeURIComponent(q), { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.json() : { suggestions: [] }; })
+          .then(function (data) {
+            while (list.firstChild) list.removeChild(list.firstChild);
+            (data.suggestions || []).forEach(function (s) {
+              var o = document.createElement("option");
+              o.value = s.text;
+              list.appendChild(o);
+            });
+          })
+          .catch(function () {});
+      };
+      box.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(suggest, 150); });
+      box.addEventListener("focus", suggest);
     }
 
     /* ---- gallery ---- */
