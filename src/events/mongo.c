@@ -7,13 +7,25 @@
 #include "core/log.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static mongoc_client_pool_t *pool;
+
+/* The driver's own log lines into ours. FerretDB lacks endSessions, which
+ * the driver sends on shutdown; that warning says nothing useful. */
+static void driver_log(mongoc_log_level_t level, const char *domain, const char *message, void *data)
+{
+    (void)data;
+    if (level > MONGOC_LOG_LEVEL_WARNING) return;
+    if (strstr(message, "endSessions")) return;
+    log_warn("mongodb driver (%s): %s", domain, message);
+}
 
 int events_init(void)
 {
     if (pool) return 0;
     mongoc_init();
+    mongoc_log_set_handler(driver_log, NULL);
     bson_error_t err;
     mongoc_uri_t *uri = mongoc_uri_new_with_error(cfg.mongo_uri, &err);
     if (!uri) {

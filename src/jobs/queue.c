@@ -910,3 +910,36 @@ int queue_dead_delete(durable_conn *c, const char *job_id)
     }
     return 0;
 }
+
+/* ---------- figures for /metrics ---------- */
+
+void queue_count_runs(durable_conn *c, const char *const *run_types, const char *const *outcomes,
+                      const int64_t *duration_us, int n)
+{
+    /* aggregate the batch first: usually one type, one outcome */
+    enum { MAXG = 16 };
+    struct group { const char *type, *outcome; long long count, us; } g[MAXG];
+    int ng = 0;
+    for (int i = 0; i < n; i++) {
+        int k = 0;
+        while (k < ng && (strcmp(g[k].type, run_types[i]) || strcmp(g[k].outcome, outcomes[i]))) k++;
+        if (k == ng) {
+            if (ng == MAXG) continue;
+            g[ng++] = (struct group){run_types[i], outcomes[i], 0, 0};
+        }
+        g[k].count++;
+        g[k].us += duration_us[i];
+    }
+    if (!ng) return;
+    char *cmds[2 * MAXG];
+    int lens[2 * MAXG];
+    redisReply *replies[2 * MAXG];
+    for (int k = 0; k < ng; k++) {
+        lens[2 * k] = redisFormatCommand(&cmds[2 * k], "HINCRBY metrics:jobs %s|%s %lld", g[k].type, g[k].outcome,
+                                         g[k].count);
+        lens[2 * k + 1] = redisFormatCommand(&cmds[2 * k + 1], "HINCRBY metrics:jobs %s|us %lld", g[k].type, g[k].us);
+    }
+    if (durable_pipeline(c, 2 * ng, cmds, lens, replies) == 0)
+        for (int i = 0; i < 2 * ng; i++) freeReplyObject(replies[i]);
+}
+

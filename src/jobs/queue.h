@@ -182,6 +182,12 @@ json_t *queue_dead_get(durable_conn *c, const char *job_id);
 int queue_dead_redrive(durable_conn *c, const char *job_id);
 int queue_dead_delete(durable_conn *c, const char *job_id);
 
+/* Count finished runs per type and outcome ("done", "retry", "dead",
+ * "skipped") with their time, in the hash metrics:jobs that /metrics shows
+ * (one round trip per batch). */
+void queue_count_runs(durable_conn *c, const char *const *types, const char *const *outcomes,
+                      const int64_t *duration_us, int n);
+
 /* Wall clock in ms (envelopes, logs). */
 int64_t queue_now_ms(void);
 

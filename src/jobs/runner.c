@@ -252,7 +252,9 @@ static void process_batch(durable_conn **c, const queue_def *q, queue_entry *ent
         parse_work(&w[i]);
     }
     check_done(*c, w, n);
-    int ran = 0;
+    int ran = 0, nruns = 0;
+    const char *run_types[MAX_BATCH], *run_outcomes[MAX_BATCH];
+    int64_t run_us[MAX_BATCH];
     for (int i = 0; i < n; i++) {
         if (atomic_load(&stopping) && !w[i].problem[0] && !w[i].done_already) {
             /* stopping: hand the unstarted rest back to the queue */
@@ -287,6 +289,9 @@ static void process_batch(durable_conn **c, const queue_def *q, queue_entry *ent
                               : w[i].result == JOB_DONE ? "done"
                               : w[i].result == JOB_RETRY ? "retry"
                                                          : "dead";
+        run_types[nruns] = w[i].jt ? w[i].jt->name : "(invalid)";
+        run_outcomes[nruns] = outcome;
+        run_us[nruns++] = (int64_t)(ms * 1000);
         log_job(q->name, entries[i].job_id, w[i].type, w[i].key, w[i].attempts_before + 1, outcome, ms,
                 enq ? picked_ms - enq : 0, w[i].result == JOB_DONE ? NULL : w[i].error);
         o[ran++] = (job_outcome){.entry = &entries[i], .job_id = entries[i].job_id, .key = w[i].key,
@@ -303,6 +308,7 @@ static void process_batch(durable_conn **c, const queue_def *q, queue_entry *ent
         }
     }
     finish(c, q, o, ran);
+    queue_count_runs(*c, run_types, run_outcomes, run_us, nruns);
     for (int i = 0; i < n; i++) {
         int64_t ob = w[i].env ? json_integer_value(json_object_get(w[i].env, "ob")) : 0;
         if (ob > 0 && w[i].processed && w[i].result != JOB_RETRY)

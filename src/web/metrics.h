@@ -10,7 +10,8 @@
  *   shoease_events_dropped_total{where}, shoease_event_backlog
  *   shoease_queue_jobs{queue,state}, shoease_queue_events_total{queue,event},
  *   shoease_jobs_total{type,outcome}, shoease_job_duration_seconds_*{type}
- *     (the job workers' figures, which they keep in the durable Redis)
+ *     (the job workers' figures, which they keep in the durable Redis:
+ *     queue_count_runs)
  *
  * The route answers only on the app's own listener over loopback, without
  * a proxy in between: through nginx (or from anywhere else) it is the
@@ -32,11 +33,5 @@ void metrics_page_cache(bool hit);
 void metrics_events_dropped(uint64_t n);
 
 void metrics_handler(http_request *req, http_response *res);
-
-/* The job workers' per-type figures, added to the durable Redis (hash
- * metrics:jobs) in one round trip per batch. */
-struct durable_conn;
-void metrics_jobs_add(struct durable_conn *c, const char *const *types, const char *const *outcomes,
-                      const int64_t *duration_us, int n);
 
 #endif

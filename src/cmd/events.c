@@ -1,0 +1,129 @@
+/* events.c — `shoease events`: what the event store holds.
+ *
+ *   shoease events [--json]      documents per collection, the backlog waiting in
+ *                                Redis, events dropped, today's analytics counters
+ *   shoease events visitor KEY   one visitor's recently viewed, searches, preferences
+ *                                (KEY: v:<visitor cookie> or u:<user id>) */
+#include "cmd/cmd.h"
+
+#include "durable/durable.h"
+#include "events/mongo.h"
+#include "events/reads.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const collections[] = {"activity_logs", "recently_viewed", "search_history", "preferences",
+                                          "analytics", NULL};
+
+static long long redis_int(const char *key, bool *ok)
+{
+    redisReply *r = durable_cmd(NULL, "GET %s", key);
+    if (!r) {
+        *ok = false;
+        return 0;
+    }
+    long long v = r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : 0;
+    freeReplyObject(r);
+    return v;
+}
+
+static int summary(bool as_json)
+{
+    json_t *out = json_object(), *counts = json_object();
+    mongoc_client_t *cl = events_client();
+    int rc = 0;
+    for (int i = 0; collections[i]; i++) {
+        mongoc_collection_t *coll = events_collection(cl, collections[i]);
+        bson_error_t err;
+        bson_t filter = BSON_INITIALIZER;
+        int64_t n = mongoc_collection_count_documents(coll, &filter, NULL, NULL, NULL, &err);
+        bson_destroy(&filter);
+        mongoc_collection_destroy(coll);
+        if (n < 0) {
+            fprintf(stderr, "shoease events: MongoDB: %s\n", err.message);
+            rc = 1;
+            break;
+        }
+        json_object_set_new(counts, collections[i], json_integer(n));
+    }
+    events_client_done(cl);
+    json_object_set_new(out, "collections", counts);
+    bool ok = true;
+    long long backlog = redis_int("ev:backlog", &ok), dropped = redis_int("ev:dropped", &ok);
+    if (ok) {
+        json_object_set_new(out, "backlog", json_integer(backlog));
+        json_object_set_new(out, "dropped", json_integer(dropped));
+    } else {
+        fprintf(stderr, "shoease events: the durable Redis: %s\n", durable_last_error());
+        rc = 1;
+    }
+    if (as_json) {
+        char *s = json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS);
+        puts(s);
+        free(s);
+    } else {
+        const char *k;
+        json_t *v;
+        json_object_foreach(counts, k, v) printf("%-16s %10lld documents\n", k, (long long)json_integer_value(v));
+        if (ok) printf("\nwaiting in Redis: %lld event(s); dropped over the cap: %lld\n", backlog, dropped);
+    }
+    json_decref(out);
+    return rc;
+}
+
+static int visitor(const char *key)
+{
+    char slugs[20][EVENTS_SLUG_MAX];
+    int n = events_recent_slugs(key, slugs, 20);
+    if (n < 0) {
+        fprintf(stderr, "shoease events: MongoDB is unavailable\n");
+        return 1;
+    }
+    printf("recently viewed:");
+    for (int i = 0; i < n; i++) printf(" %s", slugs[i]);
+    printf("%s\nsearches:", n ? "" : " (none)");
+    json_t *s = events_suggest(key, "", 20);
+    size_t i;
+    json_t *v;
+    json_array_foreach(s, i, v) {
+        if (!strcmp(json_string_value(json_object_get(v, "source")), "history"))
+            printf(" \"%s\"", json_string_value(json_object_get(v, "text")));
+    }
+    json_decref(s);
+    printf("\n");
+    mongoc_client_t *cl = events_client();
+    mongoc_collection_t *coll = events_collection(cl, "preferences");
+    bson_t filter = BSON_INITIALIZER;
+    BSON_APPEND_UTF8(&filter, "_id", key);
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, NULL, NULL);
+    const bson_t *doc;
+    if (mongoc_cursor_next(cur, &doc)) {
+        char *text = bson_as_relaxed_extended_json(doc, NULL);
+        printf("preferences: %s\n", text);
+        bson_free(text);
+    } else {
+        printf("preferences: (none)\n");
+    }
+    mongoc_cursor_destroy(cur);
+    bson_destroy(&filter);
+    mongoc_collection_destroy(coll);
+    events_client_done(cl);
+    return 0;
+}
+
+int cmd_events(int argc, char **argv)
+{
+    if (events_init() != 0) return 1;
+    int rc;
+    if (argc == 1 || (argc == 2 && !strcmp(argv[1], "--json"))) rc = summary(argc == 2);
+    else if (argc == 3 && !strcmp(argv[1], "visitor")) rc = visitor(argv[2]);
+    else {
+        fprintf(stderr, "usage: shoease events [--json] | shoease events visitor v:<cookie>|u:<user id>\n");
+        rc = 2;
+    }
+    events_shutdown();
+    return rc;
+}
