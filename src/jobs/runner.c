@@ -271,7 +271,7 @@ static void process_batch(durable_conn **c, const queue_def *q, queue_entry *ent
         int64_t enq = w[i].env ? json_integer_value(json_object_get(w[i].env, "t")) : 0;
         if (w[i].problem[0]) {
             w[i].result = JOB_FAILED;
-            snprintf(w[i].error, sizeof w[i].error, "%s", w[i].problem);
+            text_copy(w[i].error, sizeof w[i].error, w[i].problem);
             w[i].next = dead_record(&w[i], w[i].problem, w[i].attempts_before + 1);
         } else if (w[i].done_already) {
             w[i].result = JOB_DONE;
