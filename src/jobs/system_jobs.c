@@ -71,10 +71,22 @@ job_result system_noop_job(const job *j, char *err, size_t errlen)
 job_result test_touch_job(const job *j, char *err, size_t errlen)
 {
     const char *path = json_string_value(json_object_get(j->payload, "path"));
+    const char *started = json_string_value(json_object_get(j->payload, "started_path"));
     json_int_t sleep_ms = json_integer_value(json_object_get(j->payload, "sleep_ms"));
     if (!path || path[0] != '/') {
         snprintf(err, errlen, "test.touch: needs an absolute \"path\"");
         return JOB_FAILED;
+    }
+    if (started && started[0] == '/') {
+        /* "<pid>\n" per run that started, so a test can kill the runner */
+        char line[32];
+        int n = snprintf(line, sizeof line, "%d\n", (int)getpid());
+        int fd = open(started, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            ssize_t w = write(fd, line, (size_t)n);
+            (void)w;
+            close(fd);
+        }
     }
     for (json_int_t slept = 0; slept < sleep_ms; slept += 50) usleep(50 * 1000);
     char line[300];

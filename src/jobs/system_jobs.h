@@ -8,8 +8,9 @@
  *   events.prune   delete activity logs older than ACTIVITY_TTL_DAYS (hourly;
  *                  where MongoDB has TTL indexes it finds nothing to do)
  * Registered only with TEST_HOOKS=1, for the fault tests:
- *   test.touch     payload {path, sleep_ms}: sleeps, then appends one line
- *                  "<key> <pid>" to path (the effect whose count tests check)
+ *   test.touch     payload {path, sleep_ms, started_path?}: appends its pid to
+ *                  started_path, sleeps, then appends one line "<key> <pid>"
+ *                  to path (the effect whose count tests check)
  *   test.fail      always fails (retried, then dead-lettered)
  *   test.crash     kills its worker process (a poison job)
  *   test.reject    fails permanently at once */
