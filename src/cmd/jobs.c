@@ -6,7 +6,7 @@
  *   shoease jobs redrive ID | --all [QUEUE]   put dead jobs back (attempts reset)
  *   shoease jobs delete ID              drop a dead job for good
  *   shoease jobs enqueue TYPE KEY [JSON] [--delay MS]
- *   shoease jobs fill N                 enqueue N bench.noop jobs (the queue benchmark) */
+ *   shoease jobs fill N [--rate R]      enqueue N bench.noop jobs (the queue benchmark), R a second */
 #include "cmd/cmd.h"
 
 #include "core/text.h"
@@ -15,6 +15,7 @@
 #include "durable/durable.h"
 #include "jobs/queue.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,7 @@ static int usage(void)
                     "       shoease jobs redrive ID | --all [QUEUE]\n"
                     "       shoease jobs delete ID\n"
                     "       shoease jobs enqueue TYPE KEY [PAYLOAD_JSON] [--delay MS]\n"
-                    "       shoease jobs fill N\n");
+                    "       shoease jobs fill N [--rate JOBS_PER_SECOND]\n");
     return 2;
 }
 
@@ -192,11 +193,21 @@ static int enqueue(int argc, char **argv)
     return 0;
 }
 
-/* The benchmark's load: N no-op jobs, 1,000 per round trip. */
-static int fill(const char *count)
+/* The benchmark's load: N no-op jobs, 1,000 per round trip; with --rate R,
+ * paced at R jobs a second in small chunks (about one every 10 ms, each
+ * sent when its time has come), so a worker's pick-up latency can be
+ * measured under a steady load. */
+static int fill(int argc, char **argv)
 {
-    long long n;
-    if (!text_parse_int64(count, 1, 100000000, &n)) return usage();
+    long long n, rate = 0;
+    if (!text_parse_int64(argv[0], 1, 100000000, &n)) return usage();
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--rate") && i + 1 < argc) {
+            if (!text_parse_int64(argv[++i], 1, 10000000, &rate)) return usage();
+        } else {
+            return usage();
+        }
+    }
     durable_conn *c = durable_connect();
     if (!c) {
         fprintf(stderr, "shoease jobs: %s\n", durable_last_error());
@@ -210,9 +221,25 @@ static int fill(const char *count)
     static job_spec specs[CHUNK];
     static char keys[CHUNK][48];
     static int results[CHUNK];
+    /* paced: rate / 100 jobs per chunk (1..CHUNK), chunk k due at start + k * chunk / rate */
+    long long chunk = rate ? rate / 100 : CHUNK;
+    if (chunk < 1) chunk = 1;
+    if (chunk > CHUNK) chunk = CHUNK;
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
     long long done = 0;
     while (done < n) {
-        int m = n - done > CHUNK ? CHUNK : (int)(n - done);
+        int m = n - done > chunk ? (int)chunk : (int)(n - done);
+        if (rate) {
+            long long due_ns = done * 1000000000LL / rate;
+            struct timespec at = {start.tv_sec + (time_t)(due_ns / 1000000000LL),
+                                  start.tv_nsec + (long)(due_ns % 1000000000LL)};
+            if (at.tv_nsec >= 1000000000L) {
+                at.tv_sec++;
+                at.tv_nsec -= 1000000000L;
+            }
+            while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR) continue;
+        }
         for (int i = 0; i < m; i++) {
             snprintf(keys[i], sizeof keys[i], "bench:%s:%lld", run, done + i);
             specs[i] = (job_spec){.type = "bench.noop", .key = keys[i]};
@@ -225,7 +252,15 @@ static int fill(const char *count)
         done += m;
     }
     durable_disconnect(c);
-    printf("enqueued %lld bench.noop jobs\n", n);
+    if (rate) {
+        struct timespec end;
+        clock_gettime(CLOCK_MONOTONIC, &end);
+        double secs = (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9;
+        printf("enqueued %lld bench.noop jobs in %.2f s (%.0f a second, asked for %lld)\n", n, secs,
+               secs > 0 ? (double)n / secs : 0.0, rate);
+    } else {
+        printf("enqueued %lld bench.noop jobs\n", n);
+    }
     return 0;
 }
 
@@ -265,6 +300,6 @@ int cmd_jobs(int argc, char **argv)
         return 0;
     }
     if (!strcmp(args[0], "enqueue") && n >= 3) return enqueue(n - 1, args + 1);
-    if (!strcmp(args[0], "fill") && n == 2) return fill(args[1]);
+    if (!strcmp(args[0], "fill") && (n == 2 || n == 4)) return fill(n - 1, args + 1);
     return usage();
 }

@@ -28,6 +28,14 @@
 
 void events_writer_run(atomic_bool *stop);
 
+/* What one backlog element (outside text: paths, query strings, cookie
+ * ids) adds up to, without touching MongoDB: {"activity": n, "analytics":
+ * {...}, "preferences": {...}, "searches": [...], "views": {...}}. For
+ * tests and the fuzz target; the writer uses the same parser. New
+ * reference (never NULL). */
+#include <jansson.h>
+json_t *events_batch_summary(const char *element, size_t len);
+
 /* The `events.prune` job's work: delete activity logs older than
  * ACTIVITY_TTL_DAYS. Count deleted, or -1. */
 long long events_prune_activity(char *err, size_t errlen);
