@@ -1,7 +1,7 @@
 /* test_mustache.c — the official Mustache spec suites plus ShoEase's own
  * cases for src/template/mustache.c.
  *
- * The spec JSON lives outside the repo, in SOURCE_ROOT/../shared/mustache-spec;
+ * The spec JSON (MIT, with its LICENSE) is vendored in tests/unit/mustache-spec/;
  * a missing file is a test failure, never a skip. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,7 +25,7 @@
 #ifndef SOURCE_ROOT
 #error "SOURCE_ROOT must be defined (the repository root)"
 #endif
-#define SPEC_DIR SOURCE_ROOT "/../shared/mustache-spec/"
+#define SPEC_DIR SOURCE_ROOT "/tests/unit/mustache-spec/"
 
 /* ------------------------------------------------------------- spec runner */
 
