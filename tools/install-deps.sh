@@ -23,7 +23,7 @@ PACKAGES=(
   build-essential pkg-config meson ninja-build
   libmicrohttpd-dev libmariadb-dev libhiredis-dev libmongoc-dev libbson-dev
   libjansson-dev libsodium-dev libcurl4-openssl-dev libcairo2-dev zlib1g-dev
-  libxxhash-dev libjemalloc-dev libssl-dev
+  libxxhash-dev libjemalloc-dev libssl-dev liboath-dev libqrencode-dev
   libcmocka-dev libseccomp-dev
   mariadb-server mariadb-client redis-server redis-tools nginx-light
   wrk openssl curl

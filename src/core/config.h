@@ -72,6 +72,13 @@ typedef struct config {
     char *sms_account_sid, *sms_auth_token; /* SMS_ACCOUNT_SID / SMS_AUTH_TOKEN: HTTP basic auth */
     char *sms_from;             /* SMS_FROM: sender number or name */
 
+    /* sessions and accounts (src/web/session.c, src/shop/accounts.c) */
+    int session_idle_seconds;     /* SESSION_IDLE_SECONDS: a signed-in session unused this long ends (7 days) */
+    int session_absolute_seconds; /* SESSION_ABSOLUTE_SECONDS: and any session ends this long after sign-in (30 days) */
+    int staff_session_seconds;    /* STAFF_SESSION_SECONDS: idle and absolute limit of a staff session (8 h) */
+    int password_ops;             /* PASSWORD_HASH_OPS */
+    int password_mem_mb;          /* PASSWORD_HASH_MEM_MB */
+
     /* background jobs (src/jobs/) */
     int job_processes;          /* JOB_PROCESSES: `shoease worker` processes (default 2) */
     char *job_concurrency;      /* JOB_CONCURRENCY: "queue=threads,..." overrides of the queue table */

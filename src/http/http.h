@@ -39,6 +39,8 @@ typedef struct http_request {
     const char *client_ip;    /* the shopper's address (from X-Forwarded-For via a trusted proxy) */
     const char *peer_ip;      /* the socket's peer: an address, or "unix" (nginx) */
     int route;                /* index in the route table, -1 until routed */
+    const struct route_policy *policy; /* the route's policy once routed */
+    struct web_session *session; /* the caller's session (web/session.h): personal routes only */
     char id[65];              /* request id: from a trusted proxy's X-Request-Id, or random */
     bool from_trusted_proxy;
     bool https;               /* the original request was HTTPS (trusted proxy said so) */
@@ -52,7 +54,6 @@ typedef struct http_request {
     int nform;
     bool form_parsed;
     struct timespec started;
-    void *user;               /* per-request state for middlewares of later layers */
     int64_t log_user_id;      /* the signed-in shopper's id for the logs (0: none) */
 } http_request;
 

@@ -11,15 +11,33 @@ struct route {
     const char *method;
     const char *pattern;
     http_handler handler;
+    const route_policy *policy;
 };
+
+const route_policy POLICY_PUBLIC = {0};
+
+bool policy_method_changes_state(const char *method)
+{
+    return strcmp(method, "GET") && strcmp(method, "HEAD") && strcmp(method, "OPTIONS");
+}
 
 static struct route routes[MAX_ROUTES];
 static int n_routes;
 
+void router_add_route(const route_def *r)
+{
+    if (n_routes == MAX_ROUTES || r->pattern[0] != '/') abort(); /* start-up programming error */
+    routes[n_routes++] = (struct route){r->method, r->pattern, r->handler, r->policy ? r->policy : &POLICY_PUBLIC};
+}
+
 void router_add(const char *method, const char *pattern, http_handler handler)
 {
-    if (n_routes == MAX_ROUTES || pattern[0] != '/') abort(); /* start-up programming error */
-    routes[n_routes++] = (struct route){method, pattern, handler};
+    router_add_route(&(route_def){method, pattern, handler, NULL});
+}
+
+void router_add_table(const route_def *table, int n)
+{
+    for (int i = 0; i < n; i++) router_add_route(&table[i]);
 }
 
 void router_clear(void) { n_routes = 0; }
@@ -62,6 +80,7 @@ enum route_result router_match(http_request *req, http_handler *handler)
         if (strcmp(routes[i].method, method) == 0) {
             *handler = routes[i].handler;
             req->route = i;
+            req->policy = routes[i].policy;
             return ROUTE_FOUND;
         }
     }
@@ -72,3 +91,4 @@ enum route_result router_match(http_request *req, http_handler *handler)
 int router_count(void) { return n_routes; }
 const char *router_pattern(int i) { return i >= 0 && i < n_routes ? routes[i].pattern : NULL; }
 const char *router_method(int i) { return i >= 0 && i < n_routes ? routes[i].method : NULL; }
+const route_policy *router_policy(int i) { return i >= 0 && i < n_routes ? routes[i].policy : NULL; }

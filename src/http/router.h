@@ -8,17 +8,30 @@
 #define SHOEASE_ROUTER_H
 
 #include "http/http.h"
+#include "http/policy.h"
+
+/* One route: method, pattern, handler and what it needs (NULL: POLICY_PUBLIC). */
+typedef struct route_def {
+    const char *method;
+    const char *pattern;
+    http_handler handler;
+    const route_policy *policy;
+} route_def;
 
 void router_add(const char *method, const char *pattern, http_handler handler);
+void router_add_route(const route_def *r);
+/* Every route of a table (n entries). */
+void router_add_table(const route_def *table, int n);
 void router_clear(void);
 
 enum route_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_METHOD_NOT_ALLOWED };
-/* On ROUTE_FOUND sets *handler, req->route (the route's index) and fills
- * req->params. */
+/* On ROUTE_FOUND sets *handler, req->route (the route's index),
+ * req->policy and fills req->params. */
 enum route_result router_match(http_request *req, http_handler *handler);
 /* The table, for metrics labels and policy checks: count and patterns. */
 int router_count(void);
 const char *router_pattern(int i);
 const char *router_method(int i);
+const route_policy *router_policy(int i);
 
 #endif

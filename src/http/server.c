@@ -20,6 +20,7 @@
 #include "core/text.h"
 #include "events/activity.h"
 #include "web/metrics.h"
+#include "web/pipeline.h"
 #include "web/security.h"
 
 #include <arpa/inet.h>
@@ -351,7 +352,8 @@ static void dispatch(req_ctx *ctx)
         switch (router_match(req, &handler)) {
         case ROUTE_FOUND:
             res->status = 200;
-            handler(req, res);
+            if (!pipeline_before(req, res)) handler(req, res);
+            pipeline_after(req, res);
             break;
         case ROUTE_METHOD_NOT_ALLOWED:
             res_error(req, res, 405, "This address does not accept that method.");
