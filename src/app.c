@@ -19,32 +19,97 @@
 #include "jobs/schedule.h"
 #include "jobs/system_jobs.h"
 #include "notify/notify_jobs.h"
+#include "shop/accounts.h"
 #include "views/views.h"
 #include "web/health.h"
 #include "web/metrics.h"
 #include "web/test_hooks.h"
 
-void app_register_routes(void)
-{
-    router_add("GET", "/healthz", health_live);
-    router_add("GET", "/readyz", health_ready);
-    router_add("GET", "/metrics", metrics_handler);
-    if (cfg.test_hooks) router_add("GET", "/__test/sleep", test_hook_sleep);
+/* ---------- policies (http/policy.h): what each kind of route needs ---------- */
 
-    router_add("GET", "/api/v1/categories", api_categories);
-    router_add("GET", "/api/v1/products", api_products);
-    router_add("GET", "/api/v1/products/{slug}", api_product);
-    router_add("GET", "/api/v1/openapi.json", api_openapi);
-    router_add("GET", "/api/v1/search/suggest", api_search_suggest);
+/* the same for everybody: page-cached, never sees a session */
+#define SHARED NULL
+/* the app's own loopback listener only (nginx answers 404) */
+static const route_policy LOOPBACK = {.access = ACCESS_LOOPBACK};
+/* personal, read-only: private answers from the visitor's session/cookie */
+static const route_policy PERSONAL = {.cache = CACHE_PERSONAL};
+/* a page with a form: makes an anonymous session so the form has a token */
+static const route_policy FORM = {.cache = CACHE_PERSONAL, .form = true};
+/* the form posts of signing up and in, with their abuse limits */
+static const route_policy REGISTER = {.cache = CACHE_PERSONAL, .rate = RATE_REGISTER};
+static const route_policy LOGIN = {.cache = CACHE_PERSONAL, .rate = RATE_LOGIN};
+static const route_policy RESET = {.cache = CACHE_PERSONAL, .rate = RATE_RESET};
+static const route_policy RESET_CHOOSE = {
+    .cache = CACHE_PERSONAL, .rate = RATE_WRITE,
+    .params = (const param_spec[]){{"token", PARAM_TOKEN, .required = true}, {NULL}}};
+static const route_policy RESET_LINK = {
+    .cache = CACHE_PERSONAL, .form = true,
+    .params = (const param_spec[]){{"token", PARAM_TOKEN, .required = true, .where = PARAM_QUERY}, {NULL}}};
+static const route_policy VERIFY_LINK = {
+    .cache = CACHE_PERSONAL,
+    .params = (const param_spec[]){{"token", PARAM_TOKEN, .required = true, .where = PARAM_QUERY}, {NULL}}};
+static const route_policy SMS_LOGIN = {.cache = CACHE_PERSONAL, .rate = RATE_OTP_SEND};
+/* the second step of signing in: a password was right, a code is due */
+static const route_policy MFA_FORM = {.cache = CACHE_PERSONAL, .mfa_step = true};
+static const route_policy MFA_CHECK = {.cache = CACHE_PERSONAL, .mfa_step = true, .rate = RATE_OTP_CHECK};
+static const route_policy MFA_SEND = {.cache = CACHE_PERSONAL, .mfa_step = true, .rate = RATE_OTP_SEND};
+/* signed in */
+static const route_policy SHOPPER = {.access = ACCESS_SHOPPER, .cache = CACHE_PERSONAL};
+static const route_policy SHOPPER_WRITE = {.access = ACCESS_SHOPPER, .cache = CACHE_PERSONAL, .rate = RATE_WRITE};
+/* anyone, changing state (sign out works even for an expired session) */
+static const route_policy WRITE = {.cache = CACHE_PERSONAL, .rate = RATE_WRITE};
+
+/* ---------- the route table: every URL of the shop ---------- */
+
+static const route_def routes[] = {
+    {"GET", "/healthz", health_live, SHARED},
+    {"GET", "/readyz", health_ready, SHARED},
+    {"GET", "/metrics", metrics_handler, &LOOPBACK},
+
+    {"GET", "/api/v1/categories", api_categories, SHARED},
+    {"GET", "/api/v1/products", api_products, SHARED},
+    {"GET", "/api/v1/products/{slug}", api_product, SHARED},
+    {"GET", "/api/v1/openapi.json", api_openapi, SHARED},
+    {"GET", "/api/v1/search/suggest", api_search_suggest, &PERSONAL},
 
     /* storefront pages (views/) */
-    router_add("GET", "/", views_home);
-    router_add("GET", "/shoes", views_all_shoes);
-    router_add("GET", "/category/{slug}", views_category);
-    router_add("GET", "/products/{slug}", views_product);
-    router_add("GET", "/search", views_search);
+    {"GET", "/", views_home, SHARED},
+    {"GET", "/shoes", views_all_shoes, SHARED},
+    {"GET", "/category/{slug}", views_category, SHARED},
+    {"GET", "/products/{slug}", views_product, SHARED},
+    {"GET", "/search", views_search, SHARED},
     /* personal parts of shared pages, fetched by site.js (views/personal.c) */
-    router_add("GET", "/fragments/recently-viewed", views_recently_viewed);
+    {"GET", "/fragments/header", views_header_fragment, &PERSONAL},
+    {"GET", "/fragments/recently-viewed", views_recently_viewed, &PERSONAL},
+
+    /* accounts: becoming and proving who you are (views/account_auth.c) */
+    {"GET", "/account/register", account_register_form, &FORM},
+    {"POST", "/account/register", account_register, &REGISTER},
+    {"GET", "/account/register/sent", account_register_sent, &PERSONAL},
+    {"GET", "/account/verify", account_verify, &VERIFY_LINK},
+    {"GET", "/account/verify/needed", account_verify_needed, &SHOPPER},
+    {"POST", "/account/verify/resend", account_verify_resend, &SHOPPER_WRITE},
+    {"GET", "/account/login", account_login_form, &FORM},
+    {"POST", "/account/login", account_login, &LOGIN},
+    {"GET", "/account/login/verify", account_second_step_form, &MFA_FORM},
+    {"POST", "/account/login/verify", account_second_step, &MFA_CHECK},
+    {"POST", "/account/login/verify/send", account_second_step_send, &MFA_SEND},
+    {"GET", "/account/login/sms", account_sms_login_form, &FORM},
+    {"POST", "/account/login/sms", account_sms_login, &SMS_LOGIN},
+    {"POST", "/account/logout", account_logout, &WRITE},
+    {"GET", "/account/reset", account_reset_form, &FORM},
+    {"POST", "/account/reset", account_reset, &RESET},
+    {"GET", "/account/reset/choose", account_reset_choose_form, &RESET_LINK},
+    {"POST", "/account/reset/choose", account_reset_choose, &RESET_CHOOSE},
+
+    /* the account (views/account_pages.c) */
+    {"GET", "/account", account_overview, &SHOPPER},
+};
+
+void app_register_routes(void)
+{
+    router_add_table(routes, (int)(sizeof routes / sizeof *routes));
+    if (cfg.test_hooks) router_add("GET", "/__test/sleep", test_hook_sleep);
 }
 
 /* Queues: {name, threads per worker process, rate limit per second (0:
@@ -65,6 +130,8 @@ static const job_type job_table[] = {
     {"jobs.cleanup", "default", system_jobs_cleanup_job, 3, 60000, 0, 86400, 120},
     {"bench.noop", "bench", system_noop_job, 1, 0, 0, 600, 10},
     {"events.prune", "default", events_prune_job, 3, 60000, 0, 86400, 600},
+    {"events.forget", "default", events_forget_job, 10, 5000, 0, 0, 120},
+    {"accounts.reset", "default", accounts_reset_job, 5, 2000, 0, 600, 60},
 };
 
 /* Only on the automated tests' stack (TEST_HOOKS=1): jobs that misbehave

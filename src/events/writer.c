@@ -762,3 +762,57 @@ long long events_prune_activity(char *errbuf, size_t errlen)
     events_client_done(cl);
     return n;
 }
+
+job_result events_forget_job(const job *j, char *err, size_t errlen)
+{
+    json_int_t uid = json_integer_value(json_object_get(j->payload, "user_id"));
+    if (uid <= 0) {
+        snprintf(err, errlen, "events.forget: no user_id");
+        return JOB_FAILED;
+    }
+    if (events_init() != 0) {
+        snprintf(err, errlen, "events.forget: MONGO_URI is not valid");
+        return JOB_FAILED;
+    }
+    char visitor[32];
+    snprintf(visitor, sizeof visitor, "u:%lld", (long long)uid);
+    mongoc_client_t *cl = events_client();
+    bson_error_t e;
+    bool ok = true;
+    static const char *const by_id[] = {"recently_viewed", "preferences"};
+    for (size_t i = 0; ok && i < 2; i++) {
+        mongoc_collection_t *coll = events_collection(cl, by_id[i]);
+        bson_t f = BSON_INITIALIZER;
+        BSON_APPEND_UTF8(&f, "_id", visitor);
+        ok = mongoc_collection_delete_many(coll, &f, NULL, NULL, &e);
+        bson_destroy(&f);
+        mongoc_collection_destroy(coll);
+    }
+    if (ok) {
+        mongoc_collection_t *coll = events_collection(cl, "search_history");
+        bson_t f = BSON_INITIALIZER;
+        BSON_APPEND_UTF8(&f, "visitor", visitor);
+        ok = mongoc_collection_delete_many(coll, &f, NULL, NULL, &e);
+        bson_destroy(&f);
+        mongoc_collection_destroy(coll);
+    }
+    if (ok) {
+        /* raw logs stay (they expire) but no longer name the shopper */
+        mongoc_collection_t *coll = events_collection(cl, "activity_logs");
+        bson_t f = BSON_INITIALIZER, u = BSON_INITIALIZER, unset;
+        BSON_APPEND_INT64(&f, "uid", uid);
+        bson_append_document_begin(&u, "$unset", -1, &unset);
+        BSON_APPEND_UTF8(&unset, "uid", "");
+        bson_append_document_end(&u, &unset);
+        ok = mongoc_collection_update_many(coll, &f, &u, NULL, NULL, &e);
+        bson_destroy(&f);
+        bson_destroy(&u);
+        mongoc_collection_destroy(coll);
+    }
+    events_client_done(cl);
+    if (!ok) {
+        snprintf(err, errlen, "events.forget: %.200s", e.message);
+        return JOB_RETRY;
+    }
+    return JOB_DONE;
+}

@@ -40,4 +40,10 @@ json_t *events_batch_summary(const char *element, size_t len);
  * ACTIVITY_TTL_DAYS. Count deleted, or -1. */
 long long events_prune_activity(char *err, size_t errlen);
 
+/* events.forget: payload {user_id}: the shopper deleted the account —
+ * recently viewed, preferences and search history go, activity logs stop
+ * naming them. */
+#include "jobs/queue.h"
+job_result events_forget_job(const job *j, char *err, size_t errlen);
+
 #endif

@@ -2,6 +2,9 @@
  * after it loads (static/js/site.js), so the cached HTML stays the same for
  * everybody:
  *
+ *   GET /fragments/header
+ *       the header's account corner: the shopper's name and "Sign out", or
+ *       "Sign in"
  *   GET /fragments/recently-viewed[?viewing=SLUG]
  *       the visitor's recently viewed shoes as HTML (empty when none);
  *       with viewing=, also records that this visitor is looking at SLUG
@@ -12,6 +15,7 @@
 
 #include "events/activity.h"
 #include "events/reads.h"
+#include "web/session.h"
 #include "web/visitor.h"
 
 #include <string.h>
@@ -25,6 +29,24 @@ static bool slug_ok(const char *s)
     for (size_t i = 0; i < n; i++)
         if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-')) return false;
     return true;
+}
+
+void views_header_fragment(http_request *req, http_response *res)
+{
+    visitor_personal(res);
+    const web_session *s = req->session;
+    json_t *ctx = json_object();
+    if (s && s->level == SESSION_FULL) {
+        json_object_set_new(ctx, "me", json_pack("{s:s}", "name", s->name[0] ? s->name : "Your account"));
+        json_object_set_new(ctx, "csrf", json_string(s->csrf));
+    }
+    buf out = BUF_INIT;
+    if (view_render_nav(req, "partials/account_header", ctx, NULL, &out) != 0)
+        res_error(req, res, 500, "rendering the header failed");
+    else
+        res_html(res, 200, out.data, out.len);
+    buf_free(&out);
+    json_decref(ctx);
 }
 
 void views_recently_viewed(http_request *req, http_response *res)

@@ -31,7 +31,29 @@ void views_all_shoes(http_request *req, http_response *res);
 void views_category(http_request *req, http_response *res);
 void views_product(http_request *req, http_response *res);
 void views_search(http_request *req, http_response *res);
-/* personal.c: GET /fragments/recently-viewed (private, not cached) */
+/* account_auth.c: register, verify, sign in (+ second step, SMS), sign out, reset */
+void account_register_form(http_request *req, http_response *res);
+void account_register(http_request *req, http_response *res);
+void account_register_sent(http_request *req, http_response *res);
+void account_verify(http_request *req, http_response *res);
+void account_verify_needed(http_request *req, http_response *res);
+void account_verify_resend(http_request *req, http_response *res);
+void account_login_form(http_request *req, http_response *res);
+void account_login(http_request *req, http_response *res);
+void account_second_step_form(http_request *req, http_response *res);
+void account_second_step(http_request *req, http_response *res);
+void account_second_step_send(http_request *req, http_response *res);
+void account_sms_login_form(http_request *req, http_response *res);
+void account_sms_login(http_request *req, http_response *res);
+void account_logout(http_request *req, http_response *res);
+void account_reset_form(http_request *req, http_response *res);
+void account_reset(http_request *req, http_response *res);
+void account_reset_choose_form(http_request *req, http_response *res);
+void account_reset_choose(http_request *req, http_response *res);
+/* account_pages.c: the signed-in shopper's account */
+void account_overview(http_request *req, http_response *res);
+/* personal.c: GET /fragments/header and /fragments/recently-viewed (private, not cached) */
+void views_header_fragment(http_request *req, http_response *res);
 void views_recently_viewed(http_request *req, http_response *res);
 
 /* ---- render.c ---- */
