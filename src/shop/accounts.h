@@ -36,7 +36,7 @@
  * account for LOCK_SECONDS; from anywhere → the account is locked for
  * LOCK_SECONDS and its owner mailed */
 #define LOCK_FAILS_PER_ADDRESS 5
-#define LOCK_FAILS_PER_ACCOUNT 20
+#define LOCK_FAILS_PER_ACCOUNT 10
 #define LOCK_SECONDS 900
 
 typedef struct account {

@@ -10,7 +10,7 @@
 /* The limits. Generous enough for a family sharing an address, tight
  * enough that guessing passwords or codes is hopeless. */
 static const rate_rule rules[RATE_CLASSES] = {
-    [RATE_LOGIN] = {"login", 30, 600, 10, 900, "email"},
+    [RATE_LOGIN] = {"login", 30, 600, 30, 900, "email"},
     [RATE_REGISTER] = {"register", 10, 3600, 0, 0, NULL},
     [RATE_RESET] = {"reset", 10, 3600, 3, 3600, "email"},
     [RATE_OTP_SEND] = {"otp-send", 10, 3600, 5, 3600, "phone"},

@@ -1,0 +1,138 @@
+"""Helpers for tests that act as shoppers: forms with their CSRF token,
+registration through the real verification mail, signing in.
+
+    shopper = Shopper(https_url, tls_cert)
+    shopper.register(mailbox, name="Ada")       # registered, verified, signed in
+    r = shopper.post("/account/profile", {"name": "Ada L."})
+"""
+import re
+import time
+import uuid
+from urllib.parse import urlsplit
+
+import random
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from conftest import new_session
+
+
+class SourceAddressAdapter(HTTPAdapter):
+    """Connect from a given local address: every shopper through nginx gets
+    its own 127.x.y.z, so per-address limits see different clients, as they
+    would on the internet."""
+
+    def __init__(self, address, **kw):
+        self.address = address
+        super().__init__(**kw)
+
+    def init_poolmanager(self, *args, **kw):
+        kw["source_address"] = (self.address, 0)
+        return super().init_poolmanager(*args, **kw)
+
+
+def loopback_address():
+    return "127.%d.%d.%d" % (random.randint(1, 254), random.randint(0, 255), random.randint(1, 254))
+
+PASSWORD = "correct horse battery staple"
+CSRF_RX = re.compile(r'name="csrf_token" value="([^"]+)"')
+LINK_RX = re.compile(r"(https?://\S+?(/account/(?:verify|reset/choose)\?token=[A-Za-z0-9_-]+))")
+
+
+def unique_email(tag="shopper"):
+    return "%s-%s@example.com" % (tag, uuid.uuid4().hex[:10])
+
+
+def mail_link(msg):
+    """The account link in a mail's text part, as a path (the mail's host is
+    PUBLIC_URL; tests ask the stack they run against)."""
+    text = msg.get_body(preferencelist=("plain",)).get_content()
+    m = LINK_RX.search(text)
+    assert m, "no account link in the mail:\n" + text
+    return m.group(2)
+
+
+class Shopper:
+    def __init__(self, base, tls_cert, ip=None):
+        self.base = base
+        self.s = new_session(tls_cert)
+        self.s.headers["User-Agent"] = "shoease-tests shopper"
+        u = urlsplit(base)
+        self.origin = "%s://%s" % (u.scheme, u.netloc)
+        if ip:
+            # the app's own port trusts X-Forwarded-For from 127.0.0.1
+            self.s.headers["X-Forwarded-For"] = ip
+            self.ip = ip
+        else:
+            self.ip = loopback_address()
+            self.s.mount(u.scheme + "://", SourceAddressAdapter(self.ip))
+        self.email = None
+        self.password = PASSWORD
+
+    # -- plumbing
+    def get(self, path, **kw):
+        kw.setdefault("timeout", 20)
+        return self.s.get(self.base + path, **kw)
+
+    def token(self, path="/account/login"):
+        r = self.get(path)
+        m = CSRF_RX.search(r.text)
+        assert m, "no CSRF token on %s (%d)" % (path, r.status_code)
+        return m.group(1)
+
+    def post(self, path, data=None, token=True, origin=True, form_path=None, **kw):
+        data = dict(data or {})
+        if token is True:
+            data["csrf_token"] = self.token(form_path or path)
+        elif token:
+            data["csrf_token"] = token
+        headers = kw.pop("headers", {})
+        if origin:
+            headers.setdefault("Origin", self.origin)
+        kw.setdefault("timeout", 30)
+        kw.setdefault("allow_redirects", False)
+        return self.s.post(self.base + path, data=data, headers=headers, **kw)
+
+    @property
+    def sid(self):
+        return self.s.cookies.get("__Host-sid")
+
+    def signed_in(self):
+        r = self.get("/account", allow_redirects=False)
+        return r.status_code == 200
+
+    # -- journeys
+    def register(self, mailbox, name="Test Shopper", email=None, verify=True, sign_in=True):
+        self.email = email or unique_email()
+        r = self.post("/account/register", {"name": name, "email": self.email, "password": self.password},
+                      form_path="/account/register")
+        assert r.status_code == 303 and r.headers["Location"] == "/account/register/sent", (r.status_code, r.text[:300])
+        if verify:
+            msg = mailbox.wait_for(lambda m: m["To"] == self.email and "Confirm" in m["Subject"], timeout=20)
+            r = self.get(mail_link(msg))
+            assert r.status_code == 200, r.text[:300]
+        if sign_in:
+            r = self.sign_in()
+            assert r.status_code == 303, (r.status_code, r.text[:500])
+        return self
+
+    def sign_in(self, email=None, password=None, next_path=None):
+        data = {"email": email or self.email, "password": password or self.password}
+        if next_path:
+            data["next"] = next_path
+        return self.post("/account/login", data, form_path="/account/login")
+
+    def sign_out(self):
+        r = self.get("/account")
+        m = CSRF_RX.search(r.text)
+        return self.post("/account/logout", token=m.group(1) if m else True, form_path="/account/login")
+
+
+def wait(pred, timeout=15, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() > deadline:
+            return v
+        time.sleep(interval)
