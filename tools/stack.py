@@ -754,7 +754,7 @@ def nginx_prepare(st):
         APP_SOCKET=str(st.app_socket), TLS_CERT=str(cert), TLS_KEY=str(key),
         STATIC_DIR=str(REPO / "static"), MEDIA_DIR=str(st.var / "media"),
         HSTS_SECONDS=hsts_seconds(st),
-        RATE_GENERAL="20r/s", BURST_GENERAL="40", RATE_STRICT="5r/m", BURST_STRICT="10",
+        RATE_GENERAL="20r/s", BURST_GENERAL="40", RATE_STRICT="10r/m", BURST_STRICT="20",
     )
     text = (REPO / "deploy" / "nginx" / "shoease.conf.in").read_text()
 

@@ -36,7 +36,7 @@ static const char *param_value(http_request *req, const param_spec *p)
 }
 
 /* NULL when v fits the spec, else why not. */
-static const char *param_problem(const param_spec *p, const char *v)
+const char *pipeline_param_problem(const param_spec *p, const char *v)
 {
     size_t n = strlen(v);
     int max = p->max_len > 0 ? p->max_len : 200;
@@ -80,7 +80,7 @@ static bool check_params(http_request *req, http_response *res, const route_poli
         if (!v || !*v) {
             if (p->required) why = "is missing";
         } else {
-            why = param_problem(p, v);
+            why = pipeline_param_problem(p, v);
         }
         if (why) {
             res_error(req, res, 400, arena_printf(req->pool, "The parameter \"%s\" %s.", p->name, why));

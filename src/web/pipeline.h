@@ -14,4 +14,9 @@ bool pipeline_before(http_request *req, http_response *res);
 /* Personal answers: Cache-Control: private, no-store; Vary: Cookie. */
 void pipeline_after(http_request *req, http_response *res);
 
+/* Does v (outside text) fit the spec? NULL, or why not (for the 400's
+ * message). Exposed for the fuzz target. */
+#include "http/policy.h"
+const char *pipeline_param_problem(const param_spec *p, const char *v);
+
 #endif
