@@ -246,7 +246,7 @@ int config_load(void)
     cfg.session_idle_seconds = (int)int_setting("SESSION_IDLE_SECONDS", 7 * 86400, 60, 365 * 86400);
     cfg.session_absolute_seconds = (int)int_setting("SESSION_ABSOLUTE_SECONDS", 30 * 86400, 60, 365 * 86400);
     cfg.staff_session_seconds = (int)int_setting("STAFF_SESSION_SECONDS", 8 * 3600, 60, 7 * 86400);
-    cfg.password_ops = (int)int_setting("PASSWORD_HASH_OPS", 2, 1, 20);
+    cfg.password_ops = (int)int_setting("PASSWORD_HASH_OPS", 3, 1, 20);
     cfg.password_mem_mb = (int)int_setting("PASSWORD_HASH_MEM_MB", 64, 8, 4096);
 
     cfg.job_processes = (int)int_setting("JOB_PROCESSES", 2, 1, 64);

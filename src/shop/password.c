@@ -130,7 +130,7 @@ static pthread_once_t slots_once = PTHREAD_ONCE_INIT;
 
 static void init_slots(void) { sem_init(&slots, 0, PASSWORD_HASH_CONCURRENCY); }
 
-static unsigned long long ops(void) { return (unsigned long long)(cfg.password_ops > 0 ? cfg.password_ops : 2); }
+static unsigned long long ops(void) { return (unsigned long long)(cfg.password_ops > 0 ? cfg.password_ops : 3); }
 static size_t mem(void) { return (size_t)(cfg.password_mem_mb > 0 ? cfg.password_mem_mb : 64) << 20; }
 
 int password_hash(const char *pw, char out[PASSWORD_HASH_MAX])
