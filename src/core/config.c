@@ -151,6 +151,39 @@ static int list_setting(const char *key, const char *def, char **items)
     return n;
 }
 
+/* "standard=2000,reduced=500,zero=0": VAT rates in basis points. */
+static int parse_tax_rates(const char *v)
+{
+    cfg.tax_standard_bp = 2000;
+    cfg.tax_reduced_bp = 500;
+    cfg.tax_zero_bp = 0;
+    if (!v || !*v) return 0;
+    char *copy = strdup(v), *save = NULL;
+    int rc = 0;
+    for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(item, '=');
+        char *end = NULL;
+        long bp = eq ? strtol(eq + 1, &end, 10) : -1;
+        if (!eq || !end || *end || bp < 0 || bp > 10000) {
+            fprintf(stderr, "shoease: TAX_RATES: expected class=basis_points (0-10000), got '%s'\n", item);
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        char *name = trim(item);
+        if (!strcmp(name, "standard")) cfg.tax_standard_bp = (int)bp;
+        else if (!strcmp(name, "reduced")) cfg.tax_reduced_bp = (int)bp;
+        else if (!strcmp(name, "zero")) cfg.tax_zero_bp = (int)bp;
+        else {
+            fprintf(stderr, "shoease: TAX_RATES: unknown tax class '%s' (standard, reduced, zero)\n", name);
+            rc = -1;
+            break;
+        }
+    }
+    free(copy);
+    return rc;
+}
+
 static void free_config(void)
 {
     char **strs[] = {&cfg.secret_key, &cfg.env_file, &cfg.admin_path, &cfg.template_dir, &cfg.static_dir,
@@ -161,7 +194,8 @@ static void free_config(void)
                      &cfg.run_as_user, &cfg.queue_redis_url, &cfg.queue_redis_ca, &cfg.smtp_username,
                      &cfg.smtp_password, &cfg.smtp_ca_file, &cfg.sms_provider, &cfg.sms_log_path,
                      &cfg.sms_gateway_url, &cfg.sms_account_sid, &cfg.sms_auth_token, &cfg.sms_from,
-                     &cfg.job_concurrency, &cfg.job_rate_limits};
+                     &cfg.job_concurrency, &cfg.job_rate_limits, &cfg.stripe_api_base, &cfg.stripe_secret_key,
+                     &cfg.stripe_publishable_key, &cfg.stripe_webhook_secret};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) free(*strs[i]);
     for (int i = 0; i < cfg.n_allowed_hosts; i++) free(cfg.allowed_hosts[i]);
     for (int i = 0; i < cfg.n_trusted_proxies; i++) free(cfg.trusted_proxies[i]);
@@ -249,6 +283,17 @@ int config_load(void)
     cfg.password_ops = (int)int_setting("PASSWORD_HASH_OPS", 3, 1, 20);
     cfg.password_mem_mb = (int)int_setting("PASSWORD_HASH_MEM_MB", 64, 8, 4096);
 
+    if (parse_tax_rates(config_get("TAX_RATES")) != 0) load_error = true;
+    cfg.shipping_standard = int_setting("SHIPPING_STANDARD", 399, 0, 100000000);
+    cfg.shipping_express = int_setting("SHIPPING_EXPRESS", 899, 0, 100000000);
+    cfg.free_shipping_over = int_setting("FREE_SHIPPING_OVER", 5000, 0, 1000000000);
+    cfg.card_order_minutes = (int)int_setting("CARD_ORDER_MINUTES", 30, 1, 7 * 24 * 60);
+    cfg.max_line_quantity = (int)int_setting("MAX_LINE_QUANTITY", 10, 1, 10);
+    cfg.stripe_api_base = str_setting("STRIPE_API_BASE", "https://api.stripe.com");
+    cfg.stripe_secret_key = str_setting("STRIPE_SECRET_KEY", "");
+    cfg.stripe_publishable_key = str_setting("STRIPE_PUBLISHABLE_KEY", "");
+    cfg.stripe_webhook_secret = str_setting("STRIPE_WEBHOOK_SECRET", "");
+
     cfg.job_processes = (int)int_setting("JOB_PROCESSES", 2, 1, 64);
     cfg.job_concurrency = str_setting("JOB_CONCURRENCY", "");
     cfg.job_rate_limits = str_setting("JOB_RATE_LIMITS", "");
@@ -309,6 +354,10 @@ int config_check_deploy(buf *out)
         PROBLEM("SMS_PROVIDER=log: one-time codes would only be written to a file; configure SMS_PROVIDER=http");
     if (!strcmp(cfg.sms_provider, "http") && (!cfg.sms_gateway_url[0] || strncmp(cfg.sms_gateway_url, "https://", 8)))
         PROBLEM("SMS_GATEWAY_URL must be an https:// address in production");
+    if (!cfg.stripe_secret_key[0] || !cfg.stripe_webhook_secret[0])
+        PROBLEM("STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are needed for card payments");
+    else if (strncmp(cfg.stripe_api_base, "https://", 8))
+        PROBLEM("STRIPE_API_BASE must be an https:// address in production");
     if (cfg.smtp_username[0] && !strncmp(cfg.smtp_url, "smtp://", 7) && !cfg.smtp_starttls)
         PROBLEM("SMTP credentials over plain smtp:// without SMTP_STARTTLS=1 would travel unencrypted");
 #undef PROBLEM

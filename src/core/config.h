@@ -79,6 +79,17 @@ typedef struct config {
     int password_ops;             /* PASSWORD_HASH_OPS */
     int password_mem_mb;          /* PASSWORD_HASH_MEM_MB */
 
+    /* checkout (src/shop/pricing.c, payments.c) */
+    int tax_standard_bp, tax_reduced_bp, tax_zero_bp; /* TAX_RATES: "standard=2000,reduced=500,zero=0" (basis points) */
+    long long shipping_standard, shipping_express;    /* SHIPPING_STANDARD / SHIPPING_EXPRESS (minor units, VAT included) */
+    long long free_shipping_over;                     /* FREE_SHIPPING_OVER: standard delivery is free from this subtotal (0: never) */
+    int card_order_minutes;                           /* CARD_ORDER_MINUTES: an unpaid card order expires after this */
+    int max_line_quantity;                            /* MAX_LINE_QUANTITY: per cart line (1-10) */
+    char *stripe_api_base;                            /* STRIPE_API_BASE: https://api.stripe.com (stripe-mock in tests) */
+    char *stripe_secret_key;                          /* STRIPE_SECRET_KEY: sk_live_... / sk_test_... */
+    char *stripe_publishable_key;                     /* STRIPE_PUBLISHABLE_KEY: pk_... (the card page) */
+    char *stripe_webhook_secret;                      /* STRIPE_WEBHOOK_SECRET: whsec_... */
+
     /* background jobs (src/jobs/) */
     int job_processes;          /* JOB_PROCESSES: `shoease worker` processes (default 2) */
     char *job_concurrency;      /* JOB_CONCURRENCY: "queue=threads,..." overrides of the queue table */

@@ -189,12 +189,15 @@ static void test_production_check(void **state)
     setenv("MARIADB_PASSWORD", "pw", 1);
     setenv("RUN_AS_USER", "nobody", 1); /* CI runs as root */
     assert_int_equal(config_load(), 0);
-    /* the durable Redis without a password, SMS only into a file: refused */
-    assert_int_equal(config_check_deploy(&out), 2);
+    /* the durable Redis without a password, SMS only into a file, no Stripe keys: refused */
+    assert_int_equal(config_check_deploy(&out), 3);
+    assert_non_null(strstr(buf_cstr(&out), "STRIPE_SECRET_KEY"));
     assert_non_null(strstr(buf_cstr(&out), "QUEUE_REDIS_URL"));
     assert_non_null(strstr(buf_cstr(&out), "SMS_PROVIDER"));
     buf_free(&out);
     setenv("QUEUE_REDIS_URL", "rediss://:s3cret@redis.example:6380/0", 1);
+    setenv("STRIPE_SECRET_KEY", "sk_live_x", 1);
+    setenv("STRIPE_WEBHOOK_SECRET", "whsec_x", 1);
     setenv("SMS_PROVIDER", "http", 1);
     setenv("SMS_GATEWAY_URL", "http://sms.example/send", 1);
     assert_int_equal(config_load(), 0);
@@ -208,7 +211,8 @@ static void test_production_check(void **state)
     setenv("WORKERS", "lots", 1);
     assert_int_equal(config_load(), -1); /* a bad number is an error, not a default */
     const char *vars[] = {"SHOEASE_ENV", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "ADMIN_PATH", "MARIADB_PASSWORD", "WORKERS",
-                          "RUN_AS_USER", "QUEUE_REDIS_URL", "SMS_PROVIDER", "SMS_GATEWAY_URL"};
+                          "RUN_AS_USER", "QUEUE_REDIS_URL", "SMS_PROVIDER", "SMS_GATEWAY_URL", "STRIPE_SECRET_KEY",
+                          "STRIPE_WEBHOOK_SECRET"};
     for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) unsetenv(vars[i]);
 }
 
