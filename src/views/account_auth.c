@@ -10,6 +10,7 @@
 #include "views/views.h"
 
 #include "shop/accounts.h"
+#include "shop/cart.h"
 #include "views/forms.h"
 #include "web/session.h"
 
@@ -21,14 +22,32 @@ static const char *form_or(http_request *req, const char *name)
     return v ? v : "";
 }
 
-/* Signed in completely: a fresh session, back to where they were going. */
+/* Signed in completely: a fresh session, this visit's bag merged into the
+ * shopper's, back to where they were going. */
 static void signed_in(http_request *req, http_response *res, const sign_in *s, const char *next)
 {
+    char guest_cart[33] = "";
+    if (req->session) memcpy(guest_cart, req->session->cart, sizeof guest_cart);
     if (session_sign_in(req, res, s->user_id, s->role, s->verified, SESSION_FULL, s->name[0] ? s->name : s->email) < 0) {
         res_error(req, res, 503, "Signing in is unavailable for a moment. Please try again shortly.");
         return;
     }
-    view_done(req, res, view_safe_next(next, "/account"), s->name[0] ? "Welcome back." : "You are signed in.");
+    cart_merge m;
+    shop_error e;
+    const char *message = s->name[0] ? "Welcome back." : "You are signed in.";
+    if (cart_merge_at_sign_in(guest_cart, s->user_id, &m, &e) == SHOP_OK) {
+        cart_owner o = {.user_id = s->user_id};
+        int items = cart_items(&o);
+        session_set_cart(req, "", items > 0 ? items : 0);
+        if (m.from_visit && m.restored)
+            message = arena_printf(req->pool, "Welcome back. Your bag has what you chose just now, and %d item%s from "
+                                              "your last visit (marked in the bag).",
+                                   m.restored, m.restored == 1 ? "" : "s");
+        else if (m.restored)
+            message = arena_printf(req->pool, "Welcome back. %d item%s from your last visit %s in your bag.", m.restored,
+                                   m.restored == 1 ? "" : "s", m.restored == 1 ? "is" : "are");
+    }
+    view_done(req, res, view_safe_next(next, "/account"), message);
 }
 
 /* ---------- register ---------- */

@@ -1,6 +1,6 @@
 /* session.c — see session.h.
  *
- *   sess:<key>     hash: lvl uid puid role ver csrf name created seen abs ip ua [flash fk]
+ *   sess:<key>     hash: lvl uid puid role ver csrf name cart cn created seen abs ip ua [flash fk]
  *                  TTL = the idle timeout, refreshed when seen (at most once a minute)
  *   usess:<uid>    sorted set of the user's session keys by creation time */
 #include "web/session.h"
@@ -86,10 +86,13 @@ static int store_new(http_request *req, web_session *s, int64_t now)
     char *cmds[3];
     int lens[3], n = 0;
     redisReply *replies[3];
+    char cn[16];
+    snprintf(cn, sizeof cn, "%d", s->cart_items);
     lens[n] = redisFormatCommand(&cmds[n],
-                                 "HSET %s lvl %s uid %s puid %s role %s ver %s csrf %s name %s created %s seen %s abs %s "
-                                 "ip %s ua %s",
-                                 sk, lvl, uid, puid, s->role, ver, s->csrf, s->name, created, seen, abs_, ip, ua);
+                                 "HSET %s lvl %s uid %s puid %s role %s ver %s csrf %s name %s cart %s cn %s created %s "
+                                 "seen %s abs %s ip %s ua %s",
+                                 sk, lvl, uid, puid, s->role, ver, s->csrf, s->name, s->cart, cn, created, seen, abs_, ip,
+                                 ua);
     n++;
     int ttl = idle_seconds(s);
     if (s->expires_abs - now < ttl) ttl = (int)(s->expires_abs - now);
@@ -139,9 +142,9 @@ int session_load(http_request *req, http_response *res)
     }
     char key[SESSION_KEY_HEX + 1];
     key_of(id, key);
-    redisReply *r = durable_cmd(NULL, "HMGET sess:%s lvl uid puid role ver csrf created seen abs flash fk name", key);
+    redisReply *r = durable_cmd(NULL, "HMGET sess:%s lvl uid puid role ver csrf created seen abs flash fk name cart cn", key);
     if (!r) return -1;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 12 || r->element[0]->type != REDIS_REPLY_STRING) {
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 14 || r->element[0]->type != REDIS_REPLY_STRING) {
         /* expired, signed out, or never existed */
         freeReplyObject(r);
         clear_cookie(req, res);
@@ -164,6 +167,8 @@ int session_load(http_request *req, http_response *res)
         if (r->element[10]->type == REDIS_REPLY_STRING) text_copy(s->flash_kind, sizeof s->flash_kind, r->element[10]->str);
     }
     if (r->element[11]->type == REDIS_REPLY_STRING) text_copy(s->name, sizeof s->name, r->element[11]->str);
+    if (r->element[12]->type == REDIS_REPLY_STRING) text_copy(s->cart, sizeof s->cart, r->element[12]->str);
+    s->cart_items = (int)field_int(r, 13);
     freeReplyObject(r);
     int64_t now = (int64_t)time(NULL);
     if (s->level > SESSION_FULL || !s->csrf[0] || now >= s->expires_abs) {
@@ -234,6 +239,11 @@ int session_sign_in(http_request *req, http_response *res, int64_t user_id, cons
     web_session *old = req->session;
     char id[64];
     web_session *s = fresh(req, level, user_id, role, verified, name, id, sizeof id);
+    if (old) {
+        /* the bag of this visit travels with the visitor (merged at sign-in) */
+        memcpy(s->cart, old->cart, sizeof s->cart);
+        s->cart_items = old->cart_items;
+    }
     if (store_new(req, s, s->created) < 0) return -1;
     /* the old id (known to whoever could fix it on the visitor) is gone */
     if (old) delete_key(old->key, old->user_id ? old->user_id : old->pending_user_id);
@@ -250,6 +260,18 @@ int session_sign_out(http_request *req, http_response *res)
     clear_cookie(req, res);
     req->session = NULL;
     req->log_user_id = 0;
+    return 0;
+}
+
+int session_set_cart(http_request *req, const char *public_id, int items)
+{
+    if (!req->session) return -1;
+    redisReply *r = durable_cmd(NULL, "HSET sess:%s cart %s cn %d", req->session->key, public_id ? public_id : "",
+                                items);
+    if (!r) return -1;
+    freeReplyObject(r);
+    text_copy(req->session->cart, sizeof req->session->cart, public_id ? public_id : "");
+    req->session->cart_items = items;
     return 0;
 }
 

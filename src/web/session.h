@@ -42,6 +42,8 @@ typedef struct web_session {
     bool verified;                 /* the user's e-mail address is verified */
     char csrf[48];                 /* the form token (base64url) */
     char name[101];                /* how the header greets a signed-in shopper */
+    char cart[33];                 /* the bag's public id (a guest's; a shopper's is found by user) */
+    int cart_items;                /* pairs in the bag, for the header (MariaDB has the truth) */
     int64_t created, seen, expires_abs;
     char flash[300];               /* a one-time message for the next page (read and cleared on load) */
     char flash_kind[12];           /* "info", "success", "error" */
@@ -58,6 +60,8 @@ int session_create(http_request *req, http_response *res);
  * factor; SESSION_FULL: signed in), with a new CSRF token. 0 or -1. */
 int session_sign_in(http_request *req, http_response *res, int64_t user_id, const char *role, bool verified,
                     session_level level, const char *name);
+/* Remember the bag and its size (after any change to it). 0 or -1. */
+int session_set_cart(http_request *req, const char *public_id, int items);
 /* The greeting name changed (profile edit). */
 int session_set_name(http_request *req, const char *name);
 /* Sign out: delete it server-side, clear the cookie. 0 or -1. */
