@@ -6,6 +6,8 @@
 #   make run         the whole stack in the foreground: https://localhost:8443/
 #   make test        unit tests + integration tests against a private stack
 #   make bench       bench/run.sh
+#   make bench-jobs  bench/jobs_bench.py (job queue throughput, Celery as the reference)
+#   make bench-activity  bench/activity_bench.py (the cost of request activity logging)
 #   make fuzz        libFuzzer on the parsers (FUZZ_SECONDS per target, default 60)
 #   make stop        stop stacks left running (dev and test)
 #   make clean       remove builds and test data (keeps var/dev, var/tools)
@@ -23,7 +25,7 @@ STACK := $(PYTHON) tools/stack.py
 APP := build/shoease
 TEST_APP := build-test/shoease
 
-.PHONY: deps build build-test run test unit integration bench fuzz stop status clean distclean
+.PHONY: deps build build-test run test unit integration bench bench-jobs bench-activity fuzz stop status clean distclean
 # Targets run one after another even under `make -j`: the builds use 2 jobs
 # each already, and deps must finish before anything builds.
 .NOTPARALLEL:
@@ -56,6 +58,12 @@ integration:
 
 bench: build
 	@if [ -x bench/run.sh ]; then bench/run.sh; else echo "bench/run.sh does not exist yet"; fi
+
+bench-jobs: build
+	@$(PYTHON) bench/jobs_bench.py
+
+bench-activity: build
+	@$(PYTHON) bench/activity_bench.py
 
 fuzz: build
 	@tools/fuzz.sh $(or $(FUZZ_SECONDS),60)

@@ -36,15 +36,11 @@ Only 127.0.0.1 is used; every wrk run is bounded by -d. Standard library only.
 """
 import argparse
 import contextlib
-import http.client
 import json
 import os
 import re
-import shlex
 import shutil
 import signal
-import socket
-import ssl
 import statistics
 import subprocess
 import sys
@@ -52,141 +48,13 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-PYTHON = "/usr/bin/python3"
-STACK = [PYTHON, str(REPO / "tools" / "stack.py")]
-STATE = REPO / "var" / "test" / "stack.json"
+from common import (  # noqa: F401  (shared with jobs_bench.py and activity_bench.py)
+    HERE, REPO, STACK, CannotMeasure, Disturbed, check_stack, env_default, fetch, fmt_ratio, loadavg,
+    port_free, read_state, release_test_stack, say, stack_env, stack_identity, try_fetch, use_test_stack,
+    wait_port, wait_quiet, wrk)
+
 MISS_LUA = HERE / "wrk" / "miss.lua"
 TARGET_HIT, TARGET_MISS = 0.80, 0.05
-
-
-def say(msg=""):
-    print(msg, flush=True)
-
-
-def env_default(name, default):
-    return os.environ.get(name) or default
-
-
-# ------------------------------------------------------------------ http
-
-def fetch(port, path, tls=False, headers=None, timeout=15):
-    """GET http(s)://127.0.0.1:port/path → (status, {lower-case header: value}, body)."""
-    if tls:
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE   # the stack's self-signed localhost cert
-        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=ctx)
-    else:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request("GET", path, headers=headers or {})
-        r = conn.getresponse()
-        body = r.read()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}, body
-    finally:
-        conn.close()
-
-
-def try_fetch(port, path, **kw):
-    try:
-        return fetch(port, path, **kw)
-    except (OSError, http.client.HTTPException) as e:
-        return None, {}, str(e).encode()
-
-
-def port_free(port):
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-
-
-def wait_port(port, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            s.settimeout(0.5)
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return True
-        time.sleep(0.1)
-    return False
-
-
-# ------------------------------------------------------------------ the stack
-
-def read_state():
-    try:
-        return json.loads(STATE.read_text())
-    except (FileNotFoundError, ValueError):
-        return {}
-
-
-def stack_busy():
-    """pids of `stack.py exec|run --profile test` (e.g. someone's make test):
-    benchmarking then would disturb their tests and they would skew ours."""
-    out = []
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit() or int(d.name) == os.getpid():
-            continue
-        try:
-            argv = (d / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        argv = [a.decode(errors="replace") for a in argv]
-        if any(a.endswith("tools/stack.py") for a in argv) and ("exec" in argv or "run" in argv) \
-                and "test" in argv:
-            out.append(int(d.name))
-    return out
-
-
-def stack_identity(state):
-    """Which processes make up the stack now: if this changes during a run,
-    someone else (another `stack.py up/exec --profile test`, e.g. make test in
-    any checkout) has replaced the stack under the benchmark."""
-    return tuple(sorted((name, sv.get("pid"), sv.get("started"))
-                        for name, sv in state.get("services", {}).items()
-                        if name in ("app", "nginx", "mariadb", "redis")))
-
-
-class Disturbed(Exception):
-    pass
-
-
-def check_stack(ident):
-    state = read_state()
-    busy = stack_busy()
-    if busy:
-        raise Disturbed("`stack.py exec/run --profile test` started meanwhile (pid %s)" % ", ".join(map(str, busy)))
-    if state.get("status") != "up" or stack_identity(state) != ident:
-        raise Disturbed("the test stack was stopped or replaced meanwhile (status %s, app %s)" % (
-            state.get("status"), state.get("app")))
-
-
-def stack_up_and_healthy(state):
-    if state.get("status") != "up":
-        return False
-    port = state.get("ports", {}).get("APP_PORT")
-    return bool(port) and try_fetch(port, "/healthz")[0] == 200
-
-
-def stack_env(app):
-    r = subprocess.run(STACK + ["env", "--profile", "test", "--app", app], cwd=REPO,
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        raise SystemExit("bench: `stack.py env` failed:\n" + r.stderr)
-    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TZ") if k in os.environ}
-    for line in r.stdout.splitlines():
-        parts = shlex.split(line)
-        if len(parts) == 2 and parts[0] == "export" and "=" in parts[1]:
-            k, v = parts[1].split("=", 1)
-            env[k] = v
-    return env
-
 
 # ------------------------------------------------------------------ pages
 
@@ -284,77 +152,6 @@ def private_nginx_conf(state, tmp, https_port, http_port, redirect_port):
     return conf
 
 
-# ------------------------------------------------------------------ wrk
-
-UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
-
-
-def to_ms(v):
-    m = re.match(r"([\d.]+)(us|ms|s|m)$", v or "")
-    return float(m.group(1)) * UNIT_MS[m.group(2)] if m else float("nan")
-
-
-def wrk(args, url, duration, lua=None, lua_args=()):
-    argv = ["wrk", "-t%d" % args.threads, "-c%d" % args.conns, "-d%s" % duration, "--timeout", "5s",
-            "--latency"]
-    if lua:
-        argv += ["-s", str(lua)]
-    argv.append(url)
-    if lua_args:
-        argv += ["--"] + list(lua_args)
-    secs = float(re.sub(r"[a-z]+$", "", duration)) * {"s": 1, "m": 60}.get(duration[-1], 1)
-    try:
-        r = subprocess.run(argv, capture_output=True, text=True, timeout=secs + 30)
-        out = r.stdout + r.stderr
-    except subprocess.TimeoutExpired:
-        out = "wrk did not finish in time"
-    res = dict(rps=0.0, p99=float("nan"), requests=0, errors=0, raw=out)
-    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if m:
-        res["rps"] = float(m.group(1))
-    m = re.search(r"^\s+99%\s+(\S+)", out, re.M)
-    if m:
-        res["p99"] = to_ms(m.group(1))
-    m = re.search(r"(\d+) requests in", out)
-    if m:
-        res["requests"] = int(m.group(1))
-    m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    if m:
-        res["errors"] += int(m.group(1))
-    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    if m:
-        res["errors"] += sum(int(x) for x in m.groups())
-    return res
-
-
-def fmt_ratio(r):
-    return "%.2f" % r if r >= 0.1 else "%.3f" % r
-
-
-def busy_pct():
-    """How busy the CPUs are over 1 s while this sends nothing (= other work)."""
-    def snap():
-        v = [int(x) for x in open("/proc/stat").readline().split()[1:]]
-        idle = v[3] + v[4]
-        return sum(v[:8]) - idle, idle
-    b0, i0 = snap()
-    time.sleep(1)
-    b1, i1 = snap()
-    d = (b1 - b0) + (i1 - i0)
-    return 100.0 * (b1 - b0) / d if d else 0.0
-
-
-def wait_quiet(pct, max_wait):
-    """Wait (at most max_wait s) until other work uses at most pct % of the
-    CPUs; return the last value seen (reported with the result)."""
-    deadline = time.monotonic() + max_wait
-    while True:
-        b = busy_pct()
-        if b <= pct or time.monotonic() >= deadline:
-            return b
-        time.sleep(2)
-
-
 # ------------------------------------------------------------------ main
 
 def main():
@@ -396,35 +193,12 @@ def main():
 
     try:
         # ---------------------------------------------------------- the stack
-        busy = stack_busy()
-        if busy and not args.force:
-            say("bench: the test stack is in use by `stack.py exec/run` (pid %s, e.g. someone's make test);"
-                " not benchmarking against it. Try again when it is done (or --force)." %
-                ", ".join(map(str, busy)))
+        try:
+            state, started = use_test_stack(args.app, args.no_start, args.force)
+        except CannotMeasure as e:
+            say("bench: %s" % e)
             return 2
-        state = read_state()
-        if stack_up_and_healthy(state):
-            pass
-        elif args.no_start:
-            say("bench: the test stack is not up (--no-start)")
-            return 2
-        else:
-            say("== starting the test stack: stack.py up --profile test --app %s" % args.app)
-            r = subprocess.run(STACK + ["up", "--profile", "test", "--app", args.app], cwd=REPO)
-            if r.returncode != 0:
-                say("bench: the test stack did not start")
-                subprocess.run(STACK + ["down", "--profile", "test"], cwd=REPO)
-                return 2
-            started = True
-            state = read_state()
         app_bin = state.get("app", "?")
-        want = (REPO / args.app).resolve()
-        if Path(app_bin).resolve() != want:
-            say("bench: the running test stack serves %s, not %s; not measuring a different binary."
-                " Stop it (stack.py down --profile test) or pass --app %s." % (app_bin, want, app_bin))
-            return 2
-        if not started:
-            say("== using the running test stack (app %s); it stays up" % app_bin)
         ident = stack_identity(state)
         app_port = state["ports"]["APP_PORT"]
         redis_port = state["ports"].get("REDIS_PORT")
@@ -524,14 +298,14 @@ def main():
             return res
 
         say("== load before measuring: %s (1/5/15 min), %d cores" % (
-            " ".join(open("/proc/loadavg").read().split()[:3]), os.cpu_count()))
+            " ".join(loadavg()), os.cpu_count()))
         say("== warm-up (%s each)" % args.warmup)
         for i, sc in enumerate(scenarios):
             run(sc, args.warmup, "w%d" % i)
         results = {sc[0]: [] for sc in scenarios}
         busy_before = []
         for rnd in range(1, args.runs + 1):
-            say("== round %d/%d (load avg %s)" % (rnd, args.runs, open("/proc/loadavg").read().split()[0]))
+            say("== round %d/%d (load avg %s)" % (rnd, args.runs, loadavg()[0]))
             for i, sc in enumerate(scenarios):
                 b = wait_quiet(args.quiet_pct, args.quiet_wait)
                 busy_before.append(b)
@@ -634,18 +408,7 @@ def main():
                     subprocess.run(cli + ["unlink"] + keys[i:i + 5000], capture_output=True, timeout=60)
                 if keys:
                     say("   deleted %d page-cache entries made by the miss runs" % len(keys))
-        still_ours = False
-        if started and ident is not None:
-            with contextlib.suppress(Disturbed):
-                check_stack(ident)
-                still_ours = True
-        if started and not still_ours:
-            say("== not stopping the test stack: it is no longer the one this started")
-        elif started and not args.keep_up:
-            say("== stopping the test stack this started")
-            subprocess.run(STACK + ["down", "--profile", "test"], cwd=REPO)
-        elif started:
-            say("== the test stack stays up (--keep-up): stack.py down --profile test")
+        release_test_stack(started, ident, args.keep_up)
         if args.keep_tmp:
             say("kept " + str(tmp))
         else:
