@@ -1,0 +1,468 @@
+/* order_repo.c — see order_repo.h. */
+#include "db/order_repo.h"
+
+#include "core/text.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define ER_DUP_ENTRY 1062
+
+static int run(db_stmt *st)
+{
+    int rc = db_exec(st);
+    db_reset(st);
+    return rc;
+}
+
+static long long run_count(db_stmt *st)
+{
+    if (db_exec(st) < 0) {
+        db_reset(st);
+        return -1;
+    }
+    long long n = (long long)db_affected_rows(st);
+    db_reset(st);
+    return n;
+}
+
+/* "?,?,?" for n placeholders (n ≤ ORDER_MAX_LINES): statements are built from
+ * this fixed fragment, never from values. */
+static void placeholders(char *out, size_t outlen, int n)
+{
+    size_t k = 0;
+    for (int i = 0; i < n && k + 3 < outlen; i++) {
+        if (i) out[k++] = ',';
+        out[k++] = '?';
+    }
+    out[k] = '\0';
+}
+
+int order_repo_lock_variants(db_conn *c, const int64_t *ids, int n, locked_variant *out)
+{
+    if (n <= 0 || n > ORDER_MAX_LINES) return n == 0 ? 0 : -1;
+    char ph[ORDER_MAX_LINES * 2 + 1], sql[1200];
+    placeholders(ph, sizeof ph, n);
+    snprintf(sql, sizeof sql,
+             "SELECT v.id, v.product_id, v.stock, p.price, p.active, v.sku, p.name, p.slug, b.name, v.size_label, "
+             "co.name, p.tax_class, p.currency FROM variants v JOIN products p ON p.id = v.product_id "
+             "JOIN brands b ON b.id = p.brand_id JOIN colours co ON co.id = v.colour_id "
+             "WHERE v.id IN (%s) ORDER BY v.id FOR UPDATE",
+             ph);
+    db_stmt *st = db_prepare(c, sql);
+    if (!st) return -1;
+    for (int i = 0; i < n; i++) db_bind_int64(st, i, ids[i]);
+    if (db_exec(st) < 0) {
+        db_reset(st);
+        return -1;
+    }
+    int k = 0;
+    while (k < n && db_fetch(st) == 1) {
+        locked_variant *v = &out[k++];
+        memset(v, 0, sizeof *v);
+        v->id = db_col_int64(st, 0);
+        v->product_id = db_col_int64(st, 1);
+        v->stock = db_col_int64(st, 2);
+        v->price = db_col_int64(st, 3);
+        v->active = db_col_int64(st, 4) != 0;
+        text_copy(v->sku, sizeof v->sku, db_col_text(st, 5, NULL));
+        text_copy(v->product_name, sizeof v->product_name, db_col_text(st, 6, NULL));
+        text_copy(v->product_slug, sizeof v->product_slug, db_col_text(st, 7, NULL));
+        text_copy(v->brand_name, sizeof v->brand_name, db_col_text(st, 8, NULL));
+        text_copy(v->size_label, sizeof v->size_label, db_col_text(st, 9, NULL));
+        text_copy(v->colour_name, sizeof v->colour_name, db_col_text(st, 10, NULL));
+        text_copy(v->tax_class, sizeof v->tax_class, db_col_text(st, 11, NULL));
+        text_copy(v->currency, sizeof v->currency, db_col_text(st, 12, NULL));
+    }
+    db_reset(st);
+    return k;
+}
+
+int order_repo_take_stock(db_conn *c, int64_t variant_id, int qty)
+{
+    db_stmt *st = db_prepare(c, "UPDATE variants SET stock = stock - ? WHERE id = ? AND stock >= ?");
+    if (!st) return -1;
+    db_bind_int64(st, 0, qty);
+    db_bind_int64(st, 1, variant_id);
+    db_bind_int64(st, 2, qty);
+    long long n = run_count(st);
+    return n < 0 ? -1 : n == 1;
+}
+
+int order_repo_return_stock(db_conn *c, int64_t variant_id, int qty)
+{
+    db_stmt *st = db_prepare(c, "UPDATE variants SET stock = stock + ? WHERE id = ?");
+    if (!st) return -1;
+    db_bind_int64(st, 0, qty);
+    db_bind_int64(st, 1, variant_id);
+    return run(st);
+}
+
+int order_repo_add_sold(db_conn *c, int64_t product_id, int qty)
+{
+    /* popularity follows real sales (the "most popular" sort) */
+    db_stmt *st = db_prepare(c, "UPDATE products SET sold_count = sold_count + ?, popularity = popularity + ? * 10 "
+                                "WHERE id = ?");
+    if (!st) return -1;
+    db_bind_int64(st, 0, qty);
+    db_bind_int64(st, 1, qty);
+    db_bind_int64(st, 2, product_id);
+    return run(st);
+}
+
+int order_repo_insert(db_conn *c, const order_row *o, const char *idempotency_key, int64_t *id_out)
+{
+    db_stmt *st = db_prepare(
+        c, "INSERT INTO orders (number, user_id, email, status, payment_method, currency, subtotal, shipping, tax, total, "
+           "shipping_method, ship_name, ship_line1, ship_line2, ship_city, ship_region, ship_postcode, ship_country, "
+           "ship_phone, idempotency_key, access_hash, expires_at) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+           "IF(? > 0, FROM_UNIXTIME(?), NULL))");
+    if (!st) return -1;
+    int i = 0;
+    db_bind_text(st, i++, o->number, -1);
+    if (o->user_id) db_bind_int64(st, i++, o->user_id);
+    else db_bind_null(st, i++);
+    db_bind_text(st, i++, o->email, -1);
+    db_bind_text(st, i++, o->status, -1);
+    db_bind_text(st, i++, o->payment_method, -1);
+    db_bind_text(st, i++, o->currency, -1);
+    db_bind_int64(st, i++, o->subtotal);
+    db_bind_int64(st, i++, o->shipping);
+    db_bind_int64(st, i++, o->tax);
+    db_bind_int64(st, i++, o->total);
+    db_bind_text(st, i++, o->shipping_method, -1);
+    db_bind_text(st, i++, o->ship_name, -1);
+    db_bind_text(st, i++, o->ship_line1, -1);
+    db_bind_text(st, i++, o->ship_line2, -1);
+    db_bind_text(st, i++, o->ship_city, -1);
+    db_bind_text(st, i++, o->ship_region, -1);
+    db_bind_text(st, i++, o->ship_postcode, -1);
+    db_bind_text(st, i++, o->ship_country, -1);
+    db_bind_text(st, i++, o->ship_phone, -1);
+    db_bind_text(st, i++, idempotency_key, -1);
+    db_bind_text(st, i++, o->access_hash, -1);
+    db_bind_int64(st, i++, o->expires_at);
+    db_bind_int64(st, i++, o->expires_at);
+    if (db_exec(st) < 0) {
+        db_reset(st);
+        return db_last_errno() == ER_DUP_ENTRY ? -2 : -1;
+    }
+    *id_out = (int64_t)db_insert_id(st);
+    db_reset(st);
+    return 0;
+}
+
+int order_repo_insert_line(db_conn *c, int64_t order_id, const order_line_row *l)
+{
+    db_stmt *st = db_prepare(c, "INSERT INTO order_lines (order_id, variant_id, product_id, sku, product_name, "
+                                "product_slug, brand_name, size_label, colour_name, unit_price, quantity, line_total, "
+                                "tax_rate_bp, tax) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!st) return -1;
+    int i = 0;
+    db_bind_int64(st, i++, order_id);
+    db_bind_int64(st, i++, l->variant_id);
+    db_bind_int64(st, i++, l->product_id);
+    db_bind_text(st, i++, l->sku, -1);
+    db_bind_text(st, i++, l->product_name, -1);
+    db_bind_text(st, i++, l->product_slug, -1);
+    db_bind_text(st, i++, l->brand_name, -1);
+    db_bind_text(st, i++, l->size_label, -1);
+    db_bind_text(st, i++, l->colour_name, -1);
+    db_bind_int64(st, i++, l->unit_price);
+    db_bind_int64(st, i++, l->quantity);
+    db_bind_int64(st, i++, l->line_total);
+    db_bind_int64(st, i++, l->tax_rate_bp);
+    db_bind_int64(st, i++, l->tax);
+    return run(st);
+}
+
+int order_repo_insert_payment(db_conn *c, const payment_row *p, int64_t *id_out)
+{
+    db_stmt *st = db_prepare(c, "INSERT INTO payments (order_id, provider, provider_ref, amount, currency, status) "
+                                "VALUES (?, ?, ?, ?, ?, ?)");
+    if (!st) return -1;
+    db_bind_int64(st, 0, p->order_id);
+    db_bind_text(st, 1, p->provider, -1);
+    if (p->provider_ref[0]) db_bind_text(st, 2, p->provider_ref, -1);
+    else db_bind_null(st, 2);
+    db_bind_int64(st, 3, p->amount);
+    db_bind_text(st, 4, p->currency, -1);
+    db_bind_text(st, 5, p->status, -1);
+    if (db_exec(st) < 0) {
+        db_reset(st);
+        return -1;
+    }
+    *id_out = (int64_t)db_insert_id(st);
+    db_reset(st);
+    return 0;
+}
+
+int order_repo_set_payment(db_conn *c, int64_t payment_id, const char *ref, const char *client_secret)
+{
+    db_stmt *st = db_prepare(c, "UPDATE payments SET provider_ref = ?, client_secret = ? WHERE id = ?");
+    if (!st) return -1;
+    db_bind_text(st, 0, ref, -1);
+    db_bind_text(st, 1, client_secret ? client_secret : "", -1);
+    db_bind_int64(st, 2, payment_id);
+    return run(st);
+}
+
+int order_repo_payment_status(db_conn *c, int64_t payment_id, const char *status, int64_t refunded_amount)
+{
+    db_stmt *st = db_prepare(c, "UPDATE payments SET status = ?, refunded_amount = ? WHERE id = ?");
+    if (!st) return -1;
+    db_bind_text(st, 0, status, -1);
+    db_bind_int64(st, 1, refunded_amount);
+    db_bind_int64(st, 2, payment_id);
+    return run(st);
+}
+
+int order_repo_event(db_conn *c, int64_t order_id, const char *from, const char *to, const char *actor, const char *note)
+{
+    db_stmt *st = db_prepare(c, "INSERT INTO order_events (order_id, from_status, to_status, actor, note) VALUES (?, ?, ?, ?, ?)");
+    if (!st) return -1;
+    db_bind_int64(st, 0, order_id);
+    if (from) db_bind_text(st, 1, from, -1);
+    else db_bind_null(st, 1);
+    db_bind_text(st, 2, to, -1);
+    db_bind_text(st, 3, actor, -1);
+    db_bind_text(st, 4, note ? note : "", -1);
+    return run(st);
+}
+
+int order_repo_set_status(db_conn *c, int64_t order_id, const char *status)
+{
+    db_stmt *st = db_prepare(c, "UPDATE orders SET status = ?, expires_at = IF(? = 'pending_payment', expires_at, NULL) "
+                                "WHERE id = ?");
+    if (!st) return -1;
+    db_bind_text(st, 0, status, -1);
+    db_bind_text(st, 1, status, -1);
+    db_bind_int64(st, 2, order_id);
+    return run(st);
+}
+
+#define ORDER_COLS                                                                                                   \
+    "id, number, COALESCE(user_id, 0), email, status, payment_method, currency, subtotal, shipping, tax, total, "    \
+    "shipping_method, ship_name, ship_line1, ship_line2, ship_city, ship_region, ship_postcode, ship_country, "     \
+    "ship_phone, access_hash, UNIX_TIMESTAMP(created_at), COALESCE(UNIX_TIMESTAMP(expires_at), 0)"
+
+static void read_order(db_stmt *st, order_row *o)
+{
+    memset(o, 0, sizeof *o);
+    int i = 0;
+    o->id = db_col_int64(st, i++);
+    text_copy(o->number, sizeof o->number, db_col_text(st, i++, NULL));
+    o->user_id = db_col_int64(st, i++);
+    text_copy(o->email, sizeof o->email, db_col_text(st, i++, NULL));
+    text_copy(o->status, sizeof o->status, db_col_text(st, i++, NULL));
+    text_copy(o->payment_method, sizeof o->payment_method, db_col_text(st, i++, NULL));
+    text_copy(o->currency, sizeof o->currency, db_col_text(st, i++, NULL));
+    o->subtotal = db_col_int64(st, i++);
+    o->shipping = db_col_int64(st, i++);
+    o->tax = db_col_int64(st, i++);
+    o->total = db_col_int64(st, i++);
+    text_copy(o->shipping_method, sizeof o->shipping_method, db_col_text(st, i++, NULL));
+    text_copy(o->ship_name, sizeof o->ship_name, db_col_text(st, i++, NULL));
+    text_copy(o->ship_line1, sizeof o->ship_line1, db_col_text(st, i++, NULL));
+    text_copy(o->ship_line2, sizeof o->ship_line2, db_col_text(st, i++, NULL));
+    text_copy(o->ship_city, sizeof o->ship_city, db_col_text(st, i++, NULL));
+    text_copy(o->ship_region, sizeof o->ship_region, db_col_text(st, i++, NULL));
+    text_copy(o->ship_postcode, sizeof o->ship_postcode, db_col_text(st, i++, NULL));
+    text_copy(o->ship_country, sizeof o->ship_country, db_col_text(st, i++, NULL));
+    text_copy(o->ship_phone, sizeof o->ship_phone, db_col_text(st, i++, NULL));
+    text_copy(o->access_hash, sizeof o->access_hash, db_col_text(st, i++, NULL));
+    o->created_at = db_col_int64(st, i++);
+    o->expires_at = db_col_int64(st, i++);
+}
+
+static int one_order(db_stmt *st, order_row *out)
+{
+    if (db_exec(st) < 0) {
+        db_reset(st);
+        return -1;
+    }
+    int r = db_fetch(st);
+    if (r == 1) read_order(st, out);
+    db_reset(st);
+    return r < 0 ? -1 : r;
+}
+
+int order_repo_by_key(db_conn *c, const char *key, order_row *out)
+{
+    db_stmt *st = db_prepare(c, "SELECT " ORDER_COLS " FROM orders WHERE idempotency_key = ?");
+    if (!st) return -1;
+    db_bind_text(st, 0, key, -1);
+    return one_order(st, out);
+}
+
+int order_repo_by_number(db_conn *c, const char *number, bool lock, order_row *out)
+{
+    db_stmt *st = db_prepare(c, lock ? "SELECT " ORDER_COLS " FROM orders WHERE number = ? FOR UPDATE"
+                                     : "SELECT " ORDER_COLS " FROM orders WHERE number = ?");
+    if (!st) return -1;
+    db_bind_text(st, 0, number, -1);
+    return one_order(st, out);
+}
+
+int order_repo_by_id(db_conn *c, int64_t id, bool lock, order_row *out)
+{
+    db_stmt *st = db_prepare(c, lock ? "SELECT " ORDER_COLS " FROM orders WHERE id = ? FOR UPDATE"
+                                     : "SELECT " ORDER_COLS " FROM orders WHERE id = ?");
+    if (!st) return -1;
+    db_bind_int64(st, 0, id);
+    return one_order(st, out);
+}
+
+int order_repo_lines(db_conn *c, int64_t order_id, order_line_row *out, int max)
+{
+    db_stmt *st = db_prepare(c, "SELECT COALESCE(variant_id, 0), COALESCE(product_id, 0), sku, product_name, "
+                                "product_slug, brand_name, size_label, colour_name, unit_price, quantity, line_total, "
+                                "tax_rate_bp, tax FROM order_lines WHERE order_id = ? ORDER BY id");
+    if (!st) return -1;
+    db_bind_int64(st, 0, order_id);
+    if (db_exec(st) < 0) {
+        db_reset(st);
+        return -1;
+    }
+    int n = 0;
+    while (n < max && db_fetch(st) == 1) {
+        order_line_row *l = &out[n++];
+        memset(l, 0, sizeof *l);
+        l->variant_id = db_col_int64(st, 0);
+        l->product_id = db_col_int64(st, 1);
+        text_copy(l->sku, sizeof l->sku, db_col_text(st, 2, NULL));
+        text_copy(l->product_name, sizeof l->product_name, db_col_text(st, 3, NULL));
+        text_copy(l->product_slug, sizeof l->product_slug, db_col_text(st, 4, NULL));
+        text_copy(l->brand_name, sizeof l->brand_name, db_col_text(st, 5, NULL));
+        text_copy(l->size_label, sizeof l->size_label, db_col_text(st, 6, NULL));
+        text_copy(l->colour_name, sizeof l->colour_name, db_col_text(st, 7, NULL));
+        l->unit_price = db_col_int64(st, 8);
+        l->quantity = (int)db_col_int64(st, 9);
+        l->line_total = db_col_int64(st, 10);
+        l->tax_rate_bp = (int)db_col_int64(st, 11);
+        l->tax = db_col_int64(st, 12);
+    }
+    db_reset(st);
+    return n;
+}
+
+#define PAYMENT_COLS "id, order_id, provider, COALESCE(provider_ref, ''), COALESCE(client_secret, ''), amount, refunded_amount, currency, status"
+
+static int one_payment(db_stmt *st, payment_row *p)
+{
+    if (db_exec(st) < 0) {
+        db_reset(st);
+        return -1;
+    }
+    int r = db_fetch(st);
+    if (r == 1) {
+        memset(p, 0, sizeof *p);
+        p->id = db_col_int64(st, 0);
+        p->order_id = db_col_int64(st, 1);
+        text_copy(p->provider, sizeof p->provider, db_col_text(st, 2, NULL));
+        text_copy(p->provider_ref, sizeof p->provider_ref, db_col_text(st, 3, NULL));
+        text_copy(p->client_secret, sizeof p->client_secret, db_col_text(st, 4, NULL));
+        p->amount = db_col_int64(st, 5);
+        p->refunded_amount = db_col_int64(st, 6);
+        text_copy(p->currency, sizeof p->currency, db_col_text(st, 7, NULL));
+        text_copy(p->status, sizeof p->status, db_col_text(st, 8, NULL));
+    }
+    db_reset(st);
+    return r < 0 ? -1 : r;
+}
+
+int order_repo_payment(db_conn *c, int64_t order_id, payment_row *out)
+{
+    db_stmt *st = db_prepare(c, "SELECT " PAYMENT_COLS " FROM payments WHERE order_id = ? ORDER BY id DESC LIMIT 1");
+    if (!st) return -1;
+    db_bind_int64(st, 0, order_id);
+    return one_payment(st, out);
+}
+
+int order_repo_payment_by_ref(db_conn *c, const char *provider, const char *ref, payment_row *out)
+{
+    db_stmt *st = db_prepare(c, "SELECT " PAYMENT_COLS " FROM payments WHERE provider = ? AND provider_ref = ?");
+    if (!st) return -1;
+    db_bind_text(st, 0, provider, -1);
+    db_bind_text(st, 1, ref, -1);
+    return one_payment(st, out);
+}
+
+int order_repo_for_user(db_conn *c, int64_t user_id, order_row *out, int max, int offset)
+{
+    db_stmt *st = db_prepare(c, "SELECT " ORDER_COLS " FROM orders WHERE user_id = ? ORDER BY created_at DESC, id DESC "
+                                "LIMIT ? OFFSET ?");
+    if (!st) return -1;
+    db_bind_int64(st, 0, user_id);
+    db_bind_int64(st, 1, max);
+    db_bind_int64(st, 2, offset);
+    if (db_exec(st) < 0) {
+        db_reset(st);
+        return -1;
+    }
+    int n = 0;
+    while (n < max && db_fetch(st) == 1) read_order(st, &out[n++]);
+    db_reset(st);
+    return n;
+}
+
+int order_repo_expired(db_conn *c, int64_t *ids, int max)
+{
+    db_stmt *st = db_prepare(c, "SELECT id FROM orders WHERE status = 'pending_payment' AND expires_at IS NOT NULL "
+                                "AND expires_at < NOW() ORDER BY expires_at LIMIT ?");
+    if (!st) return -1;
+    db_bind_int64(st, 0, max);
+    if (db_exec(st) < 0) {
+        db_reset(st);
+        return -1;
+    }
+    int n = 0;
+    while (n < max && db_fetch(st) == 1) ids[n++] = db_col_int64(st, 0);
+    db_reset(st);
+    return n;
+}
+
+int order_repo_events(db_conn *c, int64_t order_id, order_event_row *out, int max)
+{
+    db_stmt *st = db_prepare(c, "SELECT COALESCE(from_status, ''), to_status, actor, note, UNIX_TIMESTAMP(created_at) "
+                                "FROM order_events WHERE order_id = ? ORDER BY id");
+    if (!st) return -1;
+    db_bind_int64(st, 0, order_id);
+    if (db_exec(st) < 0) {
+        db_reset(st);
+        return -1;
+    }
+    int n = 0;
+    while (n < max && db_fetch(st) == 1) {
+        order_event_row *e = &out[n++];
+        text_copy(e->from, sizeof e->from, db_col_text(st, 0, NULL));
+        text_copy(e->to, sizeof e->to, db_col_text(st, 1, NULL));
+        text_copy(e->actor, sizeof e->actor, db_col_text(st, 2, NULL));
+        text_copy(e->note, sizeof e->note, db_col_text(st, 3, NULL));
+        e->at = db_col_int64(st, 4);
+    }
+    db_reset(st);
+    return n;
+}
+
+int order_repo_webhook_first(db_conn *c, const char *provider, const char *event_id, const char *type)
+{
+    db_stmt *st = db_prepare(c, "INSERT IGNORE INTO webhook_events (provider, event_id, type) VALUES (?, ?, ?)");
+    if (!st) return -1;
+    db_bind_text(st, 0, provider, -1);
+    db_bind_text(st, 1, event_id, -1);
+    db_bind_text(st, 2, type, -1);
+    long long n = run_count(st);
+    return n < 0 ? -1 : n == 1;
+}
+
+int order_repo_verify_reviews(db_conn *c, int64_t order_id)
+{
+    db_stmt *st = db_prepare(c, "UPDATE reviews r JOIN order_lines ol ON ol.product_id = r.product_id "
+                                "JOIN orders o ON o.id = ol.order_id SET r.verified_purchase = 1 "
+                                "WHERE o.id = ? AND o.user_id IS NOT NULL AND r.user_id = o.user_id");
+    if (!st) return -1;
+    db_bind_int64(st, 0, order_id);
+    return run(st);
+}
