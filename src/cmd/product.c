@@ -67,11 +67,11 @@ static int set_price(int argc, char **argv)
         return 1;
     }
     if (report(catalog_set_price(argv[0], price, compare_at), "product set-price")) return 1;
-    char p[64], c[64];
-    catalog_money_format(price, cfg.currency, p, sizeof p);
+    char p[MONEY_FORMAT_MAX], c[MONEY_FORMAT_MAX];
+    money_format(money_make(price, cfg.currency), p, sizeof p);
     printf("price of %s is now %s", argv[0], p);
     if (compare_at >= 0) {
-        catalog_money_format(compare_at, cfg.currency, c, sizeof c);
+        money_format(money_make(compare_at, cfg.currency), c, sizeof c);
         printf(" (was %s)", c);
     }
     printf("\n");

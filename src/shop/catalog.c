@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "db/catalog_repo.h"
+#include "shop/money.h"
 
 #include <limits.h>
 #include <math.h>
@@ -23,84 +24,26 @@
 #define PRODUCT_REVIEWS 50
 
 /* ------------------------------------------------------------------ */
-/* Money                                                                */
-
-size_t catalog_money_format(int64_t amount, const char *currency, char *out, size_t outlen)
-{
-    if (!currency || strlen(currency) != 3) currency = "GBP";
-    const char *symbol = NULL;
-    if (!strcmp(currency, "GBP")) symbol = "£";
-    else if (!strcmp(currency, "EUR")) symbol = "€";
-    else if (!strcmp(currency, "USD")) symbol = "$";
-    bool neg = amount < 0;
-    uint64_t a = neg ? (uint64_t)(-(amount + 1)) + 1u : (uint64_t)amount;
-    uint64_t major = a / 100, minor = a % 100;
-    /* "[-]<symbol or code and a space><major with thousands separators>.<minor>",
-     * built by hand: a listing formats ~60 prices, and snprintf was 2 % of it */
-    char digits[TEXT_INT64_DIGITS], text[64];
-    size_t nd = text_format_uint64(major, digits), n = 0;
-    if (neg) text[n++] = '-';
-    if (symbol) {
-        memcpy(text + n, symbol, strlen(symbol));
-        n += strlen(symbol);
-    } else {
-        memcpy(text + n, currency, 3);
-        n += 3;
-        text[n++] = ' ';
-    }
-    for (size_t i = 0; i < nd; i++) {
-        if (i > 0 && (nd - i) % 3 == 0) text[n++] = ',';
-        text[n++] = digits[i];
-    }
-    text[n++] = '.';
-    text[n++] = (char)('0' + minor / 10);
-    text[n++] = (char)('0' + minor % 10);
-    text[n] = '\0';
-    return outlen ? text_copy(out, outlen, text) : 0;
-}
+/* Money (the rules are in money.c)                                     */
 
 json_t *catalog_money_in(int64_t amount, const char *currency)
 {
-    if (!currency || strlen(currency) != 3) currency = cfg.currency && strlen(cfg.currency) == 3 ? cfg.currency : "GBP";
-    char display[64];
-    size_t n = catalog_money_format(amount, currency, display, sizeof display);
+    if (!money_currency_valid(currency))
+        currency = money_currency_valid(cfg.currency) ? cfg.currency : "GBP";
+    money m = money_make(amount, currency);
+    char display[MONEY_FORMAT_MAX];
+    size_t n = money_format(m, display, sizeof display);
     /* built directly rather than with json_pack: a listing makes dozens */
     json_t *o = json_object();
     json_object_set_new_nocheck(o, "amount", json_integer((json_int_t)amount));
-    json_object_set_new_nocheck(o, "currency", json_string(currency));
-    json_object_set_new_nocheck(o, "display", json_stringn(display, n < sizeof display ? n : sizeof display - 1));
+    json_object_set_new_nocheck(o, "currency", json_string(m.currency));
+    json_object_set_new_nocheck(o, "display", json_stringn(display, n));
     return o;
 }
 
 json_t *catalog_money(int64_t amount) { return catalog_money_in(amount, cfg.currency); }
 
 static bool is_space(char c) { return c == ' ' || c == '\t'; }
-
-bool catalog_parse_price(const char *s, int64_t *minor)
-{
-    if (!s) return false;
-    while (is_space(*s)) s++;
-    if (*s < '0' || *s > '9') return false;
-    int64_t major = 0;
-    bool clamped = false;
-    while (*s >= '0' && *s <= '9') {
-        if (major > CATALOG_PRICE_LIMIT / 1000) clamped = true;
-        else major = major * 10 + (*s - '0');
-        s++;
-    }
-    int64_t cents = 0;
-    if (*s == '.') {
-        s++;
-        if (*s < '0' || *s > '9') return false;
-        cents = (*s++ - '0') * 10;
-        if (*s >= '0' && *s <= '9') cents += *s++ - '0';
-    }
-    while (is_space(*s)) s++;
-    if (*s) return false;
-    int64_t v = major * 100 + cents;
-    *minor = clamped || v > CATALOG_PRICE_LIMIT ? CATALOG_PRICE_LIMIT : v;
-    return true;
-}
 
 void catalog_price_param(int64_t minor, char *out, size_t outlen)
 {
@@ -414,7 +357,7 @@ int catalog_filter_parse(catalog_filter *f, arena *pool, catalog_param_fn get, v
         const char *v = param(get, ctx, pool, price_params[i]);
         if (!v) continue;
         if (v[0] == '-') FAIL("%s must not be negative", price_params[i]);
-        if (!catalog_parse_price(v, prices[i]))
+        if (!money_parse_major(v, prices[i]))
             FAIL("%s must be an amount like 50 or 49.99", price_params[i]);
     }
     if (f->price_min >= 0 && f->price_max >= 0 && f->price_min > f->price_max) {

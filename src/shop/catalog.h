@@ -73,6 +73,7 @@
 #define SHOEASE_SHOP_CATALOG_H
 
 #include "core/arena.h"
+#include "shop/money.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -149,16 +150,12 @@ json_t *catalog_money(int64_t amount);
 #define CATALOG_MAX_QUERY_BYTES 200   /* longer search text is cut */
 #define CATALOG_MAX_TERMS 8           /* search words used */
 
-/* As catalog_money for an explicit ISO 4217 code (a product's own). */
+/* As catalog_money for an explicit ISO 4217 code (a product's own; an
+ * invalid one means CURRENCY). Formatting and parsing are money.h's:
+ * money_format, and money_parse_major for price_min/price_max. */
 json_t *catalog_money_in(int64_t amount, const char *currency);
-/* "£1,299.99", "€5.00", "$0.99", "-£3.50", other codes "CHF 12.34".
- * Every currency is shown with two decimals. Returns the length. */
-size_t catalog_money_format(int64_t amount, const char *currency, char *out, size_t outlen);
-/* A shopper's price in major units ("50", "49.9", "49.99") → minor units.
- * Surrounding spaces are allowed; a sign, junk, or a third decimal is not.
- * Absurdly large values are clamped to CATALOG_PRICE_LIMIT. */
-#define CATALOG_PRICE_LIMIT 100000000000000LL
-bool catalog_parse_price(const char *s, int64_t *minor);
+/* The highest price a shopper's filter or a store owner may give. */
+#define CATALOG_PRICE_LIMIT MONEY_PARSE_LIMIT
 /* Minor units → query-string value in major units: 5000 → "50", 4999 → "49.99". */
 void catalog_price_param(int64_t minor, char *out, size_t outlen);
 

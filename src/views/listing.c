@@ -4,6 +4,9 @@
  * the facet groups (Mustache cannot test "is this list empty"). */
 #include "views/views.h"
 
+#include "core/config.h"
+#include "shop/money.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -47,10 +50,7 @@ static void add_chip(json_t *chips, const char *label, const char *remove_url)
 
 static const char *money_display(int64_t amount, char *out, size_t outlen)
 {
-    json_t *m = catalog_money(amount);
-    const char *d = json_string_value(json_object_get(m, "display"));
-    snprintf(out, outlen, "%s", d ? d : "");
-    json_decref(m);
+    money_format(money_make(amount, cfg.currency), out, outlen);
     return out;
 }
 
