@@ -195,7 +195,8 @@ static void free_config(void)
                      &cfg.smtp_password, &cfg.smtp_ca_file, &cfg.sms_provider, &cfg.sms_log_path,
                      &cfg.sms_gateway_url, &cfg.sms_account_sid, &cfg.sms_auth_token, &cfg.sms_from,
                      &cfg.job_concurrency, &cfg.job_rate_limits, &cfg.stripe_api_base, &cfg.stripe_secret_key,
-                     &cfg.stripe_publishable_key, &cfg.stripe_webhook_secret};
+                     &cfg.stripe_publishable_key, &cfg.stripe_webhook_secret, &cfg.staff_alert_email,
+                     &cfg.private_dir};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) free(*strs[i]);
     for (int i = 0; i < cfg.n_allowed_hosts; i++) free(cfg.allowed_hosts[i]);
     for (int i = 0; i < cfg.n_trusted_proxies; i++) free(cfg.trusted_proxies[i]);
@@ -293,6 +294,8 @@ int config_load(void)
     cfg.stripe_secret_key = str_setting("STRIPE_SECRET_KEY", "");
     cfg.stripe_publishable_key = str_setting("STRIPE_PUBLISHABLE_KEY", "");
     cfg.stripe_webhook_secret = str_setting("STRIPE_WEBHOOK_SECRET", "");
+    cfg.staff_alert_email = str_setting("STAFF_ALERT_EMAIL", "");
+    cfg.private_dir = str_setting("PRIVATE_DIR", "var/private");
 
     cfg.job_processes = (int)int_setting("JOB_PROCESSES", 2, 1, 64);
     cfg.job_concurrency = str_setting("JOB_CONCURRENCY", "");

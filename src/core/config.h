@@ -89,6 +89,8 @@ typedef struct config {
     char *stripe_secret_key;                          /* STRIPE_SECRET_KEY: sk_live_... / sk_test_... */
     char *stripe_publishable_key;                     /* STRIPE_PUBLISHABLE_KEY: pk_... (the card page) */
     char *stripe_webhook_secret;                      /* STRIPE_WEBHOOK_SECRET: whsec_... */
+    char *staff_alert_email;                          /* STAFF_ALERT_EMAIL: low-stock alerts ("" = none) */
+    char *private_dir;                                /* PRIVATE_DIR: files served only after a check (invoices) */
 
     /* background jobs (src/jobs/) */
     int job_processes;          /* JOB_PROCESSES: `shoease worker` processes (default 2) */
