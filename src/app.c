@@ -56,6 +56,23 @@ static const route_policy MFA_SEND = {.cache = CACHE_PERSONAL, .mfa_step = true,
 /* signed in */
 static const route_policy SHOPPER = {.access = ACCESS_SHOPPER, .cache = CACHE_PERSONAL};
 static const route_policy SHOPPER_WRITE = {.access = ACCESS_SHOPPER, .cache = CACHE_PERSONAL, .rate = RATE_WRITE};
+/* signed in with a verified e-mail address: saved data (addresses, sizes, orders) */
+static const route_policy VERIFIED = {.access = ACCESS_VERIFIED, .cache = CACHE_PERSONAL};
+static const route_policy VERIFIED_WRITE = {.access = ACCESS_VERIFIED, .cache = CACHE_PERSONAL, .rate = RATE_WRITE};
+/* one of the shopper's addresses: /account/addresses/{id}/... (a foreign id is a 404) */
+#define ADDRESS_ID (const param_spec[]){{"id", PARAM_INT, .required = true, .min = 1, .where = PARAM_PATH}, {NULL}}
+static const route_policy VERIFIED_ADDRESS = {.access = ACCESS_VERIFIED, .cache = CACHE_PERSONAL, .params = ADDRESS_ID};
+static const route_policy VERIFIED_ADDRESS_WRITE = {
+    .access = ACCESS_VERIFIED, .cache = CACHE_PERSONAL, .rate = RATE_WRITE, .params = ADDRESS_ID};
+/* one of the shopper's sessions, by its public handle (64 hex) */
+static const route_policy SHOPPER_SESSION_WRITE = {
+    .access = ACCESS_SHOPPER, .cache = CACHE_PERSONAL, .rate = RATE_WRITE,
+    .params = (const param_spec[]){{"key", PARAM_TOKEN, .required = true, .where = PARAM_PATH}, {NULL}}};
+/* signed in, and the password again: guesses are limited like sign-ins */
+static const route_policy SHOPPER_PASSWORD = {.access = ACCESS_SHOPPER, .cache = CACHE_PERSONAL, .rate = RATE_LOGIN};
+/* signed in: a one-time code sent by SMS, and codes checked */
+static const route_policy SHOPPER_OTP_SEND = {.access = ACCESS_SHOPPER, .cache = CACHE_PERSONAL, .rate = RATE_OTP_SEND};
+static const route_policy SHOPPER_OTP_CHECK = {.access = ACCESS_SHOPPER, .cache = CACHE_PERSONAL, .rate = RATE_OTP_CHECK};
 /* anyone, changing state (sign out works even for an expired session) */
 static const route_policy WRITE = {.cache = CACHE_PERSONAL, .rate = RATE_WRITE};
 
@@ -104,6 +121,32 @@ static const route_def routes[] = {
 
     /* the account (views/account_pages.c) */
     {"GET", "/account", account_overview, &SHOPPER},
+    {"GET", "/account/profile", account_profile_form, &SHOPPER},
+    {"POST", "/account/profile", account_profile, &SHOPPER_WRITE},
+    {"GET", "/account/addresses", account_addresses, &VERIFIED},
+    {"GET", "/account/addresses/new", account_address_new_form, &VERIFIED},
+    {"POST", "/account/addresses/new", account_address_new, &VERIFIED_WRITE},
+    {"GET", "/account/addresses/{id}/edit", account_address_edit_form, &VERIFIED_ADDRESS},
+    {"POST", "/account/addresses/{id}/edit", account_address_edit, &VERIFIED_ADDRESS_WRITE},
+    {"POST", "/account/addresses/{id}/delete", account_address_delete, &VERIFIED_ADDRESS_WRITE},
+    {"POST", "/account/addresses/{id}/default", account_address_default, &VERIFIED_ADDRESS_WRITE},
+    {"GET", "/account/preferences", account_preferences_form, &VERIFIED},
+    {"POST", "/account/preferences", account_preferences, &VERIFIED_WRITE},
+    {"GET", "/account/orders", account_orders, &VERIFIED},
+    {"GET", "/account/security", account_security, &SHOPPER},
+    {"POST", "/account/sessions/end-others", account_sessions_end_others, &SHOPPER_WRITE},
+    {"POST", "/account/sessions/{key}/end", account_session_end, &SHOPPER_SESSION_WRITE},
+    {"POST", "/account/security/password", account_password, &SHOPPER_PASSWORD},
+    {"POST", "/account/security/phone", account_phone, &SHOPPER_OTP_SEND},
+    {"GET", "/account/security/phone/confirm", account_phone_confirm_form, &SHOPPER},
+    {"POST", "/account/security/phone/confirm", account_phone_confirm, &SHOPPER_OTP_CHECK},
+    /* a GET that writes a pending (not yet active) secret: limited like other writes */
+    {"GET", "/account/security/totp", account_totp_form, &SHOPPER_WRITE},
+    {"POST", "/account/security/totp", account_totp, &SHOPPER_OTP_CHECK},
+    {"POST", "/account/security/two-step", account_two_step, &SHOPPER_PASSWORD},
+    {"POST", "/account/security/recovery", account_recovery, &SHOPPER_PASSWORD},
+    {"GET", "/account/delete", account_delete_form, &SHOPPER},
+    {"POST", "/account/delete", account_delete, &SHOPPER_PASSWORD},
 };
 
 void app_register_routes(void)
