@@ -13,10 +13,11 @@ CREATE TABLE IF NOT EXISTS carts (
   updated_at  DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
   -- at most one open cart per shopper
   open_user_id BIGINT UNSIGNED AS (IF(status = 'open', user_id, NULL)) PERSISTENT,
+  -- (no foreign key on user_id: MariaDB refuses one under a generated
+  -- column; users are anonymised, never deleted, so it cannot dangle)
   UNIQUE KEY carts_public (public_id),
   UNIQUE KEY carts_open_user (open_user_id),
-  KEY carts_user (user_id),
-  CONSTRAINT carts_user_fk FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE SET NULL
+  KEY carts_user (user_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 CREATE TABLE IF NOT EXISTS cart_lines (

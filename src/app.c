@@ -5,6 +5,7 @@
 
 #include "api/catalog_api.h"
 #include "api/suggest_api.h"
+#include "api/webhooks.h"
 
 #include "cache/redis.h"
 #include "core/config.h"
@@ -19,7 +20,9 @@
 #include "jobs/schedule.h"
 #include "jobs/system_jobs.h"
 #include "notify/notify_jobs.h"
+#include "print/invoice.h"
 #include "shop/accounts.h"
+#include "shop/orders.h"
 #include "views/views.h"
 #include "web/health.h"
 #include "web/metrics.h"
@@ -75,6 +78,23 @@ static const route_policy SHOPPER_OTP_SEND = {.access = ACCESS_SHOPPER, .cache =
 static const route_policy SHOPPER_OTP_CHECK = {.access = ACCESS_SHOPPER, .cache = CACHE_PERSONAL, .rate = RATE_OTP_CHECK};
 /* anyone, changing state (sign out works even for an expired session) */
 static const route_policy WRITE = {.cache = CACHE_PERSONAL, .rate = RATE_WRITE};
+/* the bag and checkout: guests too; a line is addressed by its variant id */
+static const route_policy CART_LINE = {
+    .cache = CACHE_PERSONAL, .rate = RATE_WRITE,
+    .params = (const param_spec[]){{"variant", PARAM_INT, .required = true, .min = 1, .max = 2147483647, .where = PARAM_PATH},
+                                   {NULL}}};
+/* an order: its buyer, or whoever holds the mail's link (orders_view decides) */
+static const route_policy ORDER = {
+    .cache = CACHE_PERSONAL,
+    .params = (const param_spec[]){{"number", PARAM_TEXT, .required = true, .max_len = 12, .where = PARAM_PATH},
+                                   {"t", PARAM_TOKEN}, {NULL}}};
+static const route_policy ORDER_WRITE = {
+    .cache = CACHE_PERSONAL, .rate = RATE_WRITE,
+    .params = (const param_spec[]){{"number", PARAM_TEXT, .required = true, .max_len = 12, .where = PARAM_PATH},
+                                   {"t", PARAM_TOKEN}, {NULL}}};
+/* the card provider's events: no session, no CSRF token — the request is
+ * authenticated by its Stripe-Signature (api/webhooks.c) */
+static const route_policy SIGNED_WEBHOOK = {.cache = CACHE_PERSONAL, .csrf_exempt = true};
 
 /* ---------- the route table: every URL of the shop ---------- */
 
@@ -96,7 +116,7 @@ static const route_def routes[] = {
     {"GET", "/products/{slug}", views_product, SHARED},
     {"GET", "/search", views_search, SHARED},
     /* personal parts of shared pages, fetched by site.js (views/personal.c) */
-    {"GET", "/fragments/header", views_header_fragment, &PERSONAL},
+    {"GET", "/fragments/header", views_header_fragment, &FORM},
     {"GET", "/fragments/recently-viewed", views_recently_viewed, &PERSONAL},
 
     /* accounts: becoming and proving who you are (views/account_auth.c) */
@@ -119,6 +139,24 @@ static const route_def routes[] = {
     {"GET", "/account/reset/choose", account_reset_choose_form, &RESET_LINK},
     {"POST", "/account/reset/choose", account_reset_choose, &RESET_CHOOSE},
 
+    /* the bag, checkout and orders (views/cart.c, views/order_pages.c) */
+    {"GET", "/cart", cart_show, &FORM},
+    {"GET", "/cart/add", cart_add_confirm, &FORM},
+    {"POST", "/cart/add", cart_add_post, &WRITE},
+    {"POST", "/cart/lines/{variant}/quantity", cart_line_quantity, &CART_LINE},
+    {"POST", "/cart/lines/{variant}/remove", cart_line_remove, &CART_LINE},
+    {"POST", "/cart/lines/{variant}/save", cart_line_save, &CART_LINE},
+    {"POST", "/cart/lines/{variant}/unsave", cart_line_unsave, &CART_LINE},
+    {"POST", "/cart/restored/dismiss", cart_dismiss, &WRITE},
+    {"GET", "/checkout", checkout_show, &FORM},
+    {"POST", "/checkout", checkout_place, &WRITE},
+    {"GET", "/checkout/pay/{number}", checkout_pay, &ORDER},
+    {"GET", "/checkout/return/{number}", checkout_return, &ORDER},
+    {"GET", "/orders/{number}", order_show, &ORDER},
+    {"POST", "/orders/{number}/cancel", order_cancel, &ORDER_WRITE},
+    {"GET", "/orders/{number}/invoice", order_invoice, &ORDER},
+    {"POST", "/webhooks/stripe", api_stripe_webhook, &SIGNED_WEBHOOK},
+
     /* the account (views/account_pages.c) */
     {"GET", "/account", account_overview, &SHOPPER},
     {"GET", "/account/profile", account_profile_form, &SHOPPER},
@@ -132,7 +170,7 @@ static const route_def routes[] = {
     {"POST", "/account/addresses/{id}/default", account_address_default, &VERIFIED_ADDRESS_WRITE},
     {"GET", "/account/preferences", account_preferences_form, &VERIFIED},
     {"POST", "/account/preferences", account_preferences, &VERIFIED_WRITE},
-    {"GET", "/account/orders", account_orders, &VERIFIED},
+    {"GET", "/account/orders", account_order_list, &VERIFIED},
     {"GET", "/account/security", account_security, &SHOPPER},
     {"POST", "/account/sessions/end-others", account_sessions_end_others, &SHOPPER_WRITE},
     {"POST", "/account/sessions/{key}/end", account_session_end, &SHOPPER_SESSION_WRITE},
@@ -175,6 +213,8 @@ static const job_type job_table[] = {
     {"events.prune", "default", events_prune_job, 3, 60000, 0, 86400, 600},
     {"events.forget", "default", events_forget_job, 10, 5000, 0, 0, 120},
     {"accounts.reset", "default", accounts_reset_job, 5, 2000, 0, 600, 60},
+    {"orders.expire", "default", orders_expire_job, 3, 10000, 0, 3600, 120},
+    {"orders.invoice", "default", invoice_job, 8, 2000, 0, 0, 120},
 };
 
 /* Only on the automated tests' stack (TEST_HOOKS=1): jobs that misbehave
@@ -191,6 +231,7 @@ static const schedule_def schedule_table[] = {
     {"outbox.prune", 3600, "outbox.prune"},
     {"jobs.cleanup", 3600, "jobs.cleanup"},
     {"events.prune", 3600, "events.prune"},
+    {"orders.expire", 60, "orders.expire"},
 };
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof *(a)))

@@ -28,6 +28,7 @@ static const struct command commands[] = {
     {"events", cmd_events, "what the event store (MongoDB) holds: counts, backlog; visitor KEY for one visitor"},
     {"mail", cmd_mail, "mail test ADDRESS: send a test mail through the queue (and wait for it)"},
     {"sms", cmd_sms, "sms test NUMBER [TEXT]: send a test SMS through the queue (and wait for it)"},
+    {"orders", cmd_orders, "orders: list [--status S] | show NUMBER | ship|deliver|cancel|refund NUMBER [NOTE]"},
     {"routes", cmd_routes, "the route table with each route's policy (access, CSRF, cache, rate limit), as JSON"},
     {"check", cmd_check, "check the configuration for production (--stores: also ping the stores)"},
     {"version", cmd_version, "print versions"},

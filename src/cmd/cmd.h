@@ -14,6 +14,7 @@ int cmd_jobs(int argc, char **argv);
 int cmd_mail(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_routes(int argc, char **argv);
+int cmd_orders(int argc, char **argv);
 int cmd_sms(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

@@ -407,6 +407,24 @@ int order_repo_for_user(db_conn *c, int64_t user_id, order_row *out, int max, in
     return n;
 }
 
+int order_repo_recent(db_conn *c, const char *status, order_row *out, int max)
+{
+    db_stmt *st = db_prepare(c, status ? "SELECT " ORDER_COLS " FROM orders WHERE status = ? ORDER BY id DESC LIMIT ?"
+                                       : "SELECT " ORDER_COLS " FROM orders ORDER BY id DESC LIMIT ?");
+    if (!st) return -1;
+    int i = 0;
+    if (status) db_bind_text(st, i++, status, -1);
+    db_bind_int64(st, i, max);
+    if (db_exec(st) < 0) {
+        db_reset(st);
+        return -1;
+    }
+    int n = 0;
+    while (n < max && db_fetch(st) == 1) read_order(st, &out[n++]);
+    db_reset(st);
+    return n;
+}
+
 int order_repo_expired(db_conn *c, int64_t *ids, int max)
 {
     db_stmt *st = db_prepare(c, "SELECT id FROM orders WHERE status = 'pending_payment' AND expires_at IS NOT NULL "

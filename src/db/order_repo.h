@@ -81,6 +81,8 @@ int order_repo_payment(db_conn *c, int64_t order_id, payment_row *out);         
 int order_repo_payment_by_ref(db_conn *c, const char *provider, const char *ref, payment_row *out);
 /* A user's orders, newest first. Count or -1. */
 int order_repo_for_user(db_conn *c, int64_t user_id, order_row *out, int max, int offset);
+/* The newest orders (status NULL: any). Count or -1. */
+int order_repo_recent(db_conn *c, const char *status, order_row *out, int max);
 /* Unpaid card orders past their expiry (ids). Count or -1. */
 int order_repo_expired(db_conn *c, int64_t *ids, int max);
 int order_repo_by_id(db_conn *c, int64_t id, bool lock, order_row *out);

@@ -70,6 +70,7 @@ typedef struct http_response {
     int nheaders;
     http_kv headers[HTTP_MAX_HEADERS];
     bool close_connection;
+    bool card_form;           /* the card page: a CSP that allows Stripe's form (web/security.h) */
 } http_response;
 
 typedef void (*http_handler)(http_request *req, http_response *res);

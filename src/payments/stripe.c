@@ -89,7 +89,7 @@ static pay_status call(const char *method, const char *path, const char *form, c
     pay_status st;
     json_t *doc = b.data ? json_loadb(b.data, b.len, 0, NULL) : NULL;
     if (rc != CURLE_OK) {
-        snprintf(out->error, sizeof out->error, "the card provider did not answer: %s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+        snprintf(out->error, sizeof out->error, "the card provider did not answer: %.200s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
         st = PAY_RETRY;
     } else if (code >= 200 && code < 300 && json_is_object(doc)) {
         const char *id = json_string_value(json_object_get(doc, "id"));

@@ -713,17 +713,6 @@ void account_recovery(http_request *req, http_response *res)
                codes);
 }
 
-/* ---------- orders ---------- */
-
-void account_orders(http_request *req, http_response *res)
-{
-    /* orders arrive with the checkout; until then the list is empty */
-    json_t *ctx = account_ctx("Your orders", "nav_orders");
-    json_object_set_new(ctx, "orders", json_array());
-    json_object_set_new(ctx, "has_orders", json_false());
-    view_page(req, res, 200, "account/orders", ctx);
-}
-
 /* ---------- delete my account ---------- */
 
 static void delete_page(http_request *req, http_response *res, int status, const shop_error *e)

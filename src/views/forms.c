@@ -11,6 +11,10 @@ json_t *view_field(const char *name, const char *label, const char *type, const 
     json_t *f = json_pack("{s:s,s:s,s:s,s:s,s:b}", "name", name, "label", label, "type", type, "value",
                           value && strcmp(type, "password") ? value : "", "required", 1);
     if (autocomplete) json_object_set_new(f, "autocomplete", json_string(autocomplete));
+    /* "no error / no hint" said explicitly: a Mustache section would
+     * otherwise find the form's own error further up the context */
+    json_object_set_new(f, "error", json_false());
+    json_object_set_new(f, "hint", json_false());
     return f;
 }
 
@@ -46,13 +50,16 @@ int view_error_status(const shop_error *e)
 void view_page(http_request *req, http_response *res, int status, const char *name, json_t *ctx)
 {
     const web_session *s = req->session;
+    json_object_set_new(ctx, "cart_items", json_integer(s ? s->cart_items : 0));
     if (s) {
         json_object_set_new(ctx, "csrf", json_string(s->csrf));
         if (s->level == SESSION_FULL)
             json_object_set_new(ctx, "me", json_pack("{s:s}", "name", s->name[0] ? s->name : "your account"));
-        if (s->flash[0])
+        if (s->flash[0]) {
             json_object_set_new(ctx, "flash", json_pack("{s:s,s:s}", "kind", s->flash_kind[0] ? s->flash_kind : "info",
                                                         "message", s->flash));
+            session_flash_shown(req);
+        }
     }
     json_object_set_new(ctx, "personal", json_true());
     buf out = BUF_INIT;

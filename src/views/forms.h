@@ -20,7 +20,8 @@
 /* {name, label, type, value, autocomplete, required: true}. value NULL: empty
  * (password fields never echo what was typed). */
 json_t *view_field(const char *name, const char *label, const char *type, const char *value, const char *autocomplete);
-/* Put e's message on the field it names (or as the form's error). */
+/* Put e's message on the field it names (its "error"), or as the form's
+ * "error". */
 void view_form_error(json_t *ctx, json_t *fields, const shop_error *e);
 /* 422 invalid, 403 denied, 404, 409, 410 expired, 429 locked, 503. */
 int view_error_status(const shop_error *e);

@@ -36,9 +36,21 @@ void views_header_fragment(http_request *req, http_response *res)
     visitor_personal(res);
     const web_session *s = req->session;
     json_t *ctx = json_object();
-    if (s && s->level == SESSION_FULL) {
-        json_object_set_new(ctx, "me", json_pack("{s:s}", "name", s->name[0] ? s->name : "Your account"));
+    if (s) {
+        /* the token lets site.js post the shared pages' forms (add to bag) */
         json_object_set_new(ctx, "csrf", json_string(s->csrf));
+        json_object_set_new(ctx, "cart_items", json_integer(s->cart_items));
+    } else {
+        json_object_set_new(ctx, "cart_items", json_integer(0));
+    }
+    if (s && s->level == SESSION_FULL)
+        json_object_set_new(ctx, "me", json_pack("{s:s}", "name", s->name[0] ? s->name : "Your account"));
+    if (s && s->flash[0]) {
+        /* a message for a shared page (after "sign out" → home): site.js
+         * moves it into the page */
+        json_object_set_new(ctx, "fragment_flash", json_pack("{s:s,s:s}", "kind", s->flash_kind[0] ? s->flash_kind : "info",
+                                                             "message", s->flash));
+        session_flash_shown(req);
     }
     buf out = BUF_INIT;
     if (view_render_nav(req, "partials/account_header", ctx, NULL, &out) != 0)

@@ -74,9 +74,26 @@ void account_totp_form(http_request *req, http_response *res);
 void account_totp(http_request *req, http_response *res);
 void account_two_step(http_request *req, http_response *res);
 void account_recovery(http_request *req, http_response *res);
-void account_orders(http_request *req, http_response *res);
 void account_delete_form(http_request *req, http_response *res);
 void account_delete(http_request *req, http_response *res);
+/* cart.c: the bag and checkout */
+void cart_show(http_request *req, http_response *res);
+void cart_add_confirm(http_request *req, http_response *res);
+void cart_add_post(http_request *req, http_response *res);
+void cart_line_quantity(http_request *req, http_response *res);
+void cart_line_remove(http_request *req, http_response *res);
+void cart_line_save(http_request *req, http_response *res);
+void cart_line_unsave(http_request *req, http_response *res);
+void cart_dismiss(http_request *req, http_response *res);
+void checkout_show(http_request *req, http_response *res);
+void checkout_place(http_request *req, http_response *res);
+/* order_pages.c: orders after checkout */
+void order_show(http_request *req, http_response *res);
+void order_cancel(http_request *req, http_response *res);
+void order_invoice(http_request *req, http_response *res);
+void checkout_pay(http_request *req, http_response *res);
+void checkout_return(http_request *req, http_response *res);
+void account_order_list(http_request *req, http_response *res);
 /* personal.c: GET /fragments/header and /fragments/recently-viewed (private, not cached) */
 void views_header_fragment(http_request *req, http_response *res);
 void views_recently_viewed(http_request *req, http_response *res);

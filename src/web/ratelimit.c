@@ -13,7 +13,7 @@ static const rate_rule rules[RATE_CLASSES] = {
     [RATE_LOGIN] = {"login", 30, 600, 30, 900, "email"},
     [RATE_REGISTER] = {"register", 10, 3600, 0, 0, NULL},
     [RATE_RESET] = {"reset", 10, 3600, 3, 3600, "email"},
-    [RATE_OTP_SEND] = {"otp-send", 10, 3600, 5, 3600, "phone"},
+    [RATE_OTP_SEND] = {"otp-send", 20, 3600, 10, 3600, "phone"},
     [RATE_OTP_CHECK] = {"otp-check", 30, 900, 10, 900, "phone"},
     [RATE_WRITE] = {"write", 300, 60, 0, 0, NULL},
 };

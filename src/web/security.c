@@ -15,6 +15,21 @@ static const char CSP[] =
     "form-action 'self'; frame-ancestors 'none'";
 static const char PERMISSIONS[] =
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()";
+/* The card page alone loads Stripe's card form (its script and frames). */
+static const char CARD_CSP[] =
+    "default-src 'self'; img-src 'self' data: https://*.stripe.com; style-src 'self'; "
+    "script-src 'self' https://js.stripe.com; frame-src https://js.stripe.com https://hooks.stripe.com; "
+    "font-src 'self'; connect-src 'self' https://api.stripe.com; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'";
+static const char CARD_PERMISSIONS[] =
+    "camera=(), microphone=(), geolocation=(), payment=(self \"https://js.stripe.com\"), usb=(), "
+    "interest-cohort=()";
+
+void security_allow_card_form(http_request *req, http_response *res)
+{
+    (void)req;
+    res->card_form = true;
+}
 
 bool security_peer_trusted(const char *peer)
 {
@@ -98,8 +113,8 @@ void security_add_headers(http_request *req, http_response *res)
     res_header(res, "X-Content-Type-Options", "nosniff");
     res_header(res, "X-Frame-Options", "DENY");
     res_header(res, "Referrer-Policy", "strict-origin-when-cross-origin");
-    res_header(res, "Content-Security-Policy", CSP);
-    res_header(res, "Permissions-Policy", PERMISSIONS);
+    res_header(res, "Content-Security-Policy", res->card_form ? CARD_CSP : CSP);
+    res_header(res, "Permissions-Policy", res->card_form ? CARD_PERMISSIONS : PERMISSIONS);
     res_header(res, "Cross-Origin-Opener-Policy", "same-origin");
     res_header(res, "X-Request-Id", req->id);
 }

@@ -16,6 +16,10 @@ bool security_peer_trusted(const char *peer);
  * when `res` now holds the answer (400 for a bad Host, 301 to HTTPS). */
 bool security_precheck(http_request *req, http_response *res);
 
+/* This answer is the card page: its CSP also allows Stripe's card form
+ * (js.stripe.com), nothing else does. */
+void security_allow_card_form(http_request *req, http_response *res);
+
 /* Adds HSTS, nosniff, frame, referrer, CSP and permissions headers. */
 void security_add_headers(http_request *req, http_response *res);
 

@@ -178,8 +178,10 @@ int session_load(http_request *req, http_response *res)
     }
     req->session = s;
     req->log_user_id = s->level == SESSION_FULL ? s->user_id : 0;
-    /* refresh the idle timeout, at most once a minute; read the flash once */
-    if (had_flash || now - s->seen >= TOUCH_EVERY_SECONDS) {
+    /* refresh the idle timeout, at most once a minute (the flash stays until
+     * a page shows it: session_flash_shown) */
+    (void)had_flash;
+    if (now - s->seen >= TOUCH_EVERY_SECONDS) {
         int ttl = idle_seconds(s);
         if (s->expires_abs - now < ttl) ttl = (int)(s->expires_abs - now);
         char *cmds[3];
@@ -189,10 +191,6 @@ int session_load(http_request *req, http_response *res)
         m++;
         lens[m] = redisFormatCommand(&cmds[m], "EXPIRE sess:%s %d", key, ttl > 0 ? ttl : 1);
         m++;
-        if (had_flash) {
-            lens[m] = redisFormatCommand(&cmds[m], "HDEL sess:%s flash fk", key);
-            m++;
-        }
         if (durable_pipeline(NULL, m, cmds, lens, replies) == 0)
             for (int i = 0; i < m; i++) freeReplyObject(replies[i]);
     }
@@ -275,6 +273,64 @@ int session_set_cart(http_request *req, const char *public_id, int items)
     return 0;
 }
 
+int session_checkout_key(http_request *req, char out[44])
+{
+    if (!req->session) return -1;
+    redisReply *r = durable_cmd(NULL, "HGET sess:%s ck", req->session->key);
+    if (!r) return -1;
+    bool have = r->type == REDIS_REPLY_STRING && r->len == 43;
+    if (have) memcpy(out, r->str, 44);
+    freeReplyObject(r);
+    if (have) return 0;
+    char fresh_key[44];
+    unsigned char rnd[32];
+    randombytes_buf(rnd, sizeof rnd);
+    sodium_bin2base64(fresh_key, sizeof fresh_key, rnd, sizeof rnd, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    /* HSETNX: two tabs rendering at once end with the same key */
+    r = durable_cmd(NULL, "HSETNX sess:%s ck %s", req->session->key, fresh_key);
+    if (!r) return -1;
+    freeReplyObject(r);
+    r = durable_cmd(NULL, "HGET sess:%s ck", req->session->key);
+    if (!r) return -1;
+    have = r->type == REDIS_REPLY_STRING && r->len == 43;
+    if (have) memcpy(out, r->str, 44);
+    freeReplyObject(r);
+    return have ? 0 : -1;
+}
+
+int session_new_checkout_key(http_request *req)
+{
+    if (!req->session) return -1;
+    redisReply *r = durable_cmd(NULL, "HDEL sess:%s ck", req->session->key);
+    if (!r) return -1;
+    freeReplyObject(r);
+    return 0;
+}
+
+int session_remember_order(http_request *req, const char *number, const char *token)
+{
+    if (!req->session) return -1;
+    redisReply *r = durable_cmd(NULL, "HSET sess:%s lo %s:%s", req->session->key, number, token);
+    if (!r) return -1;
+    freeReplyObject(r);
+    return 0;
+}
+
+int session_order_token(http_request *req, const char *number, char *out, size_t outlen)
+{
+    if (!req->session) return 0;
+    redisReply *r = durable_cmd(NULL, "HGET sess:%s lo", req->session->key);
+    if (!r) return 0;
+    int found = 0;
+    size_t nl = strlen(number);
+    if (r->type == REDIS_REPLY_STRING && r->len > nl + 1 && !strncmp(r->str, number, nl) && r->str[nl] == ':') {
+        text_copy(out, outlen, r->str + nl + 1);
+        found = 1;
+    }
+    freeReplyObject(r);
+    return found;
+}
+
 int session_set_name(http_request *req, const char *name)
 {
     if (!req->session) return -1;
@@ -283,6 +339,13 @@ int session_set_name(http_request *req, const char *name)
     freeReplyObject(r);
     text_copy(req->session->name, sizeof req->session->name, name);
     return 0;
+}
+
+void session_flash_shown(http_request *req)
+{
+    if (!req->session || !req->session->flash[0]) return;
+    redisReply *r = durable_cmd(NULL, "HDEL sess:%s flash fk", req->session->key);
+    if (r) freeReplyObject(r);
 }
 
 int session_flash(http_request *req, const char *kind, const char *message)

@@ -62,12 +62,24 @@ int session_sign_in(http_request *req, http_response *res, int64_t user_id, cons
                     session_level level, const char *name);
 /* Remember the bag and its size (after any change to it). 0 or -1. */
 int session_set_cart(http_request *req, const char *public_id, int items);
+/* The checkout form's idempotency key: made once per bag and kept in the
+ * session, so two tabs, a refresh or a double click place ONE order; a new
+ * key is made after an order is placed (session_new_checkout_key). 0 or -1. */
+int session_checkout_key(http_request *req, char out[44]);
+int session_new_checkout_key(http_request *req);
+/* A guest's last order and its link token (so a repeated checkout POST
+ * can show the order it placed the first time). */
+int session_remember_order(http_request *req, const char *number, const char *token);
+/* The token for number when it is the remembered order: 1 (out set), 0. */
+int session_order_token(http_request *req, const char *number, char *out, size_t outlen);
 /* The greeting name changed (profile edit). */
 int session_set_name(http_request *req, const char *name);
 /* Sign out: delete it server-side, clear the cookie. 0 or -1. */
 int session_sign_out(http_request *req, http_response *res);
 /* A one-time message shown on the next page. */
 int session_flash(http_request *req, const char *kind, const char *message);
+/* The page (or the header fragment) showed the message: forget it. */
+void session_flash_shown(http_request *req);
 /* Remember the user's e-mail as verified in their sessions (after verify). */
 int session_mark_verified(int64_t user_id);
 

@@ -89,12 +89,62 @@
 
     /* ---- personal fragments ---- */
     var slots = document.querySelectorAll("[data-fragment]");
+    var tokenWaiters = [];
+    function csrfToken() {
+      var el = document.querySelector("[data-csrf]");
+      return el ? el.getAttribute("data-csrf") : null;
+    }
     Array.prototype.forEach.call(slots, function (slot) {
       if (!window.fetch) return;
       fetch(slot.getAttribute("data-fragment"), { credentials: "same-origin", headers: { "Accept": "text/html" } })
         .then(function (r) { return r.ok ? r.text() : ""; })
-        .then(function (html) { if (html) slot.innerHTML = html; })
+        .then(function (html) {
+          if (html) slot.innerHTML = html;
+          /* a one-time message for this (shared) page */
+          var flash = slot.querySelector("[data-flash]");
+          var main = document.getElementById("main");
+          if (flash && main) {
+            var box = document.createElement("div");
+            box.className = "container";
+            flash.hidden = false;
+            box.appendChild(flash);
+            main.insertBefore(box, main.firstChild);
+          }
+          if (csrfToken()) tokenWaiters.splice(0).forEach(function (fn) { fn(); });
+        })
         .catch(function () { /* personal extras are optional */ });
+    });
+
+    /* ---- forms on shared pages (add to bag): post them with the visitor's
+     * token from the header fragment; without JavaScript they go to a
+     * confirmation page that carries the token itself ---- */
+    var tokenForms = document.querySelectorAll("form[data-post-with-token]");
+    Array.prototype.forEach.call(tokenForms, function (form) {
+      form.addEventListener("submit", function (e) {
+        if (!window.fetch || !window.FormData) return;
+        var chosen = form.querySelector('input[name="variant_id"]:checked');
+        if (!chosen) return; /* the server explains: choose a size */
+        e.preventDefault();
+        var send = function () {
+          var data = new FormData(form);
+          data.append("csrf_token", csrfToken());
+          form.setAttribute("aria-busy", "true");
+          fetch(form.getAttribute("action"), {
+            method: "POST", body: new URLSearchParams(data), credentials: "same-origin",
+            headers: { "X-CSRF-Token": csrfToken() }
+          }).then(function (r) {
+            window.location.href = r.redirected ? r.url : "/cart";
+          }).catch(function () { form.submit(); });
+        };
+        if (csrfToken()) send(); else tokenWaiters.push(send);
+      });
+    });
+
+    /* ---- the bag: a changed quantity applies at once ---- */
+    Array.prototype.forEach.call(document.querySelectorAll("[data-autosubmit-form]"), function (form) {
+      form.addEventListener("change", function (e) {
+        if (e.target && e.target.hasAttribute("data-autosubmit")) submit(form);
+      });
     });
 
     /* ---- search suggestions ---- */

@@ -1,0 +1,737 @@
+/* orders.c — see orders.h. */
+#include "shop/orders.h"
+
+#include "core/config.h"
+#include "core/log.h"
+#include "core/text.h"
+#include "db/cart_repo.h"
+#include "db/tx.h"
+#include "events/activity.h"
+#include "jobs/outbox.h"
+#include "shop/account_book.h"
+#include "shop/accounts.h"
+#include "cache/page_cache.h"
+#include "shop/catalog.h"
+#include "shop/pricing.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define PLACE_AGAIN 2           /* another request placed this key first: read it */
+#define REFUSED 3               /* a business refusal: e says why */
+#define LOW_STOCK 3
+
+/* Catalogue pages that show these variants' stock must not be served
+ * stale once the order commits. (Until the page cache learns per-product
+ * versions this bumps the catalogue version after commit.) */
+static void bump_catalogue(void *arg)
+{
+    (void)arg;
+    catalog_cache_invalidate();
+}
+
+static int stock_changed(db_tx *tx, const int64_t *variant_ids, int n)
+{
+    (void)variant_ids;
+    if (n <= 0) return 0;
+    return db_tx_after_commit(tx, bump_catalogue, NULL, NULL);
+}
+
+static const char STORE_DOWN[] = "Orders are unavailable for a moment. Nothing was charged or changed; please try again.";
+
+/* ---------- states: the one table of allowed moves ---------- */
+
+static const struct move {
+    const char *from, *to;
+} moves[] = {
+    {"pending_payment", "paid"},   {"pending_payment", "cancelled"},
+    {"paid", "shipped"},           {"paid", "refunded"},
+    {"cod_confirmed", "shipped"},  {"cod_confirmed", "cancelled"},
+    {"shipped", "delivered"},      {"shipped", "refunded"},
+    {"delivered", "refunded"},
+};
+
+bool orders_move_allowed(const char *from, const char *to)
+{
+    for (size_t i = 0; i < sizeof moves / sizeof *moves; i++)
+        if (!strcmp(moves[i].from, from) && !strcmp(moves[i].to, to)) return true;
+    return false;
+}
+
+static const char *status_text(const char *s)
+{
+    if (!strcmp(s, "pending_payment")) return "waiting for payment";
+    if (!strcmp(s, "paid")) return "paid";
+    if (!strcmp(s, "cod_confirmed")) return "confirmed (pay on delivery)";
+    if (!strcmp(s, "shipped")) return "on its way";
+    if (!strcmp(s, "delivered")) return "delivered";
+    if (!strcmp(s, "cancelled")) return "cancelled";
+    if (!strcmp(s, "refunded")) return "refunded";
+    return s;
+}
+
+/* ---------- helpers ---------- */
+
+static void new_number(char out[13])
+{
+    /* Crockford's alphabet: no I, L, O, U to misread on a phone call */
+    static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    out[0] = 'S';
+    out[1] = 'E';
+    for (int i = 2; i < 12; i++) out[i] = alphabet[randombytes_uniform(32)];
+    out[12] = '\0';
+}
+
+static void link_hash(const char *number, const char *token, char out[SECRET_HASH_HEX])
+{
+    char msg[128];
+    int n = snprintf(msg, sizeof msg, "%s:%s", number, token);
+    secret_hash_hex("order-link", msg, (size_t)n, out);
+}
+
+bool orders_token_ok(const order_row *o, const char *token)
+{
+    if (!token || !*token || strlen(token) > 64) return false;
+    char h[SECRET_HASH_HEX];
+    link_hash(o->number, token, h);
+    return secret_equal(h, o->access_hash);
+}
+
+/* The order's mail context: what the confirmation and status mails show. */
+static json_t *mail_ctx(db_conn *c, const order_row *o, const char *token)
+{
+    json_t *lines = json_array();
+    static __thread order_line_row rows[ORDER_MAX_LINES];
+    int n = order_repo_lines(c, o->id, rows, ORDER_MAX_LINES);
+    char amount[MONEY_FORMAT_MAX];
+    for (int i = 0; i < n; i++) {
+        money_format(money_make(rows[i].line_total, o->currency), amount, sizeof amount);
+        json_array_append_new(lines, json_pack("{s:s,s:s,s:s,s:s,s:i,s:s}", "name", rows[i].product_name, "brand",
+                                               rows[i].brand_name, "size", rows[i].size_label, "colour",
+                                               rows[i].colour_name, "quantity", rows[i].quantity, "total", amount));
+    }
+    char sub[MONEY_FORMAT_MAX], ship[MONEY_FORMAT_MAX], tax[MONEY_FORMAT_MAX], total[MONEY_FORMAT_MAX];
+    money_format(money_make(o->subtotal, o->currency), sub, sizeof sub);
+    money_format(money_make(o->shipping, o->currency), ship, sizeof ship);
+    money_format(money_make(o->tax, o->currency), tax, sizeof tax);
+    money_format(money_make(o->total, o->currency), total, sizeof total);
+    json_t *ctx = json_pack("{s:s,s:s,s:s,s:o,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "number", o->number,
+                            "status", o->status, "status_text", status_text(o->status), "lines", lines, "subtotal", sub,
+                            "shipping", ship, "tax", tax, "total", total, "ship_name", o->ship_name, "ship_line1",
+                            o->ship_line1, "ship_line2", o->ship_line2, "ship_city", o->ship_city, "ship_postcode",
+                            o->ship_postcode, "ship_country", address_country_name(o->ship_country), "payment",
+                            !strcmp(o->payment_method, "cod") ? "cash on delivery" : "card", "express",
+                            !strcmp(o->shipping_method, "express"));
+    /* the link to the order (and its invoice): a guest's carries their token */
+    json_object_set_new(ctx, "link_query", json_string(token && *token ? "?t=" : ""));
+    json_object_set_new(ctx, "token", json_string(token ? token : ""));
+    return ctx;
+}
+
+static int mail_order(db_tx *tx, const order_row *o, const char *tmpl, const char *key_kind, const char *token)
+{
+    json_t *payload = json_pack("{s:s,s:s,s:o}", "to", o->email, "template", tmpl, "ctx", mail_ctx(db_tx_conn(tx), o, token));
+    char key[96];
+    snprintf(key, sizeof key, "%s:%s", key_kind, o->number);
+    int rc = outbox_add(tx, "mail.send", key, payload, 0);
+    json_decref(payload);
+    return rc;
+}
+
+static int invoice_job(db_tx *tx, const order_row *o)
+{
+    char key[64];
+    snprintf(key, sizeof key, "invoice:%s", o->number);
+    json_t *payload = json_pack("{s:s}", "number", o->number);
+    int rc = outbox_add(tx, "orders.invoice", key, payload, 0);
+    json_decref(payload);
+    return rc;
+}
+
+/* After commit: the analytics event of an order (MongoDB, best effort). */
+struct order_event_arg {
+    char number[13];
+    int64_t user_id, total;
+    char kind[16];
+};
+
+static void emit_order_event(void *arg)
+{
+    struct order_event_arg *a = arg;
+    json_t *ev = json_pack("{s:s,s:s,s:I}", "event", a->kind, "order", a->number, "total", (json_int_t)a->total);
+    if (a->user_id) json_object_set_new(ev, "uid", json_integer(a->user_id));
+    events_emit(ev);
+}
+
+static void after_commit_event(db_tx *tx, const order_row *o, const char *kind)
+{
+    struct order_event_arg *a = calloc(1, sizeof *a);
+    if (!a) return;
+    text_copy(a->number, sizeof a->number, o->number);
+    text_copy(a->kind, sizeof a->kind, kind);
+    a->user_id = o->user_id;
+    a->total = o->total;
+    db_tx_after_commit(tx, emit_order_event, a, free);
+}
+
+/* ---------- placing an order ---------- */
+
+struct place {
+    const checkout_request *r;
+    char email[255];
+    order_placed *out;
+    shop_error *e;
+};
+
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int place_tx(db_tx *tx, void *arg)
+{
+    struct place *p = arg;
+    const checkout_request *r = p->r;
+    db_conn *c = db_tx_conn(tx);
+
+    /* 1. the bag, locked: a second request for the same checkout waits here
+     *    for the first, then finds its order below */
+    int64_t cart_id = 0, owner = 0;
+    int found = r->user_id ? cart_repo_find_user(c, r->user_id, &cart_id, NULL, true)
+                           : (r->cart_public_id && text_is_lower_hex(r->cart_public_id, 32)
+                                  ? cart_repo_find_public(c, r->cart_public_id, &cart_id, &owner, true)
+                                  : 0);
+    if (found < 0) return DB_TX_FAILED;
+    if (found == 1 && !r->user_id && owner) found = 0;
+
+    /* 2. this checkout was placed already: the same order */
+    order_row existing;
+    int ex = order_repo_by_key(c, r->idempotency_key, &existing);
+    if (ex < 0) return DB_TX_FAILED;
+    if (ex == 1) {
+        if (existing.user_id != r->user_id) {
+            shop_fail(p->e, SHOP_CONFLICT, NULL, "This checkout form was used already. Please reload the page.");
+            return REFUSED;
+        }
+        p->out->existed = true;
+        text_copy(p->out->number, sizeof p->out->number, existing.number);
+        text_copy(p->out->status, sizeof p->out->status, existing.status);
+        text_copy(p->out->payment_method, sizeof p->out->payment_method, existing.payment_method);
+        return DB_TX_OK;
+    }
+
+    /* 3. what is bought: the bag's active lines */
+    static __thread cart_row lines[CART_MAX_LINES];
+    int n = found == 1 ? cart_repo_lines(c, cart_id, lines, CART_MAX_LINES) : 0;
+    if (n < 0) return DB_TX_FAILED;
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (!lines[i].saved_for_later) lines[m++] = lines[i];
+    if (m == 0) {
+        shop_fail(p->e, SHOP_INVALID, NULL, "Your bag is empty.");
+        return REFUSED;
+    }
+
+    /* 4. lock the variants in id order, then check every line */
+    int64_t ids[CART_MAX_LINES];
+    for (int i = 0; i < m; i++) ids[i] = lines[i].variant_id;
+    qsort(ids, (size_t)m, sizeof *ids, cmp_id);
+    static __thread locked_variant v[CART_MAX_LINES];
+    int nv = order_repo_lock_variants(c, ids, m, v);
+    if (nv < 0) return DB_TX_FAILED;
+    pricing_line pl[CART_MAX_LINES];
+    const locked_variant *lv[CART_MAX_LINES];
+    buf problems = BUF_INIT;
+    int nproblems = 0;
+    char currency[4] = "";
+    for (int i = 0; i < m; i++) {
+        lv[i] = NULL;
+        for (int k = 0; k < nv; k++)
+            if (v[k].id == lines[i].variant_id) lv[i] = &v[k];
+        const char *what = lines[i].product_name;
+        if (!lv[i] || !lv[i]->active) {
+            buf_printf(&problems, "%s%s is no longer sold.", nproblems++ ? " " : "", what);
+        } else if (lv[i]->stock < lines[i].quantity) {
+            if (lv[i]->stock <= 0)
+                buf_printf(&problems, "%s%s in %s is sold out.", nproblems++ ? " " : "", what, lv[i]->size_label);
+            else
+                buf_printf(&problems, "%sOnly %lld left of %s in %s.", nproblems++ ? " " : "", (long long)lv[i]->stock,
+                           what, lv[i]->size_label);
+        }
+        if (lv[i]) {
+            if (!currency[0]) text_copy(currency, sizeof currency, lv[i]->currency);
+            pl[i] = (pricing_line){.unit_price = lv[i]->price, .quantity = lines[i].quantity, .tax_class = lv[i]->tax_class};
+        }
+    }
+    if (nproblems) {
+        shop_fail(p->e, SHOP_CONFLICT, "lines", "%s Change your bag and try again.", buf_cstr(&problems));
+        buf_free(&problems);
+        return REFUSED;
+    }
+    buf_free(&problems);
+
+    /* 5. the totals, worked out now, from the catalogue */
+    quote q;
+    if (pricing_quote(pl, m, currency, r->shipping_method, &q, p->e) != SHOP_OK) return REFUSED;
+    if (r->expected_total > 0 && r->expected_total != q.total.minor) {
+        char now[MONEY_FORMAT_MAX];
+        money_format(q.total, now, sizeof now);
+        shop_fail(p->e, SHOP_CONFLICT, "total",
+                  "Prices changed while you were checking out: the total is now %s. Please review your order again.", now);
+        return REFUSED;
+    }
+
+    /* 6. take the stock (conditional: it can never go below zero) */
+    for (int i = 0; i < m; i++) {
+        int took = order_repo_take_stock(c, lv[i]->id, lines[i].quantity);
+        if (took < 0) return DB_TX_FAILED;
+        if (took == 0) { /* cannot happen under the lock; refuse rather than oversell */
+            shop_fail(p->e, SHOP_CONFLICT, "lines", "%s in %s sold out just now.", lv[i]->product_name, lv[i]->size_label);
+            return REFUSED;
+        }
+        if (order_repo_add_sold(c, lv[i]->product_id, lines[i].quantity) < 0) return DB_TX_FAILED;
+    }
+
+    /* 7. the order, its lines, payment record and history */
+    bool card = !strcmp(r->payment_method, "card");
+    order_row o = {0};
+    new_number(o.number);
+    o.user_id = r->user_id;
+    text_copy(o.email, sizeof o.email, p->email);
+    text_copy(o.status, sizeof o.status, card ? "pending_payment" : "cod_confirmed");
+    text_copy(o.payment_method, sizeof o.payment_method, card ? "card" : "cod");
+    text_copy(o.currency, sizeof o.currency, currency);
+    o.subtotal = q.subtotal.minor;
+    o.shipping = q.shipping.minor;
+    o.tax = q.tax.minor;
+    o.total = q.total.minor;
+    text_copy(o.shipping_method, sizeof o.shipping_method, r->shipping_method);
+    const address_row *a = &r->address;
+    text_copy(o.ship_name, sizeof o.ship_name, a->full_name);
+    text_copy(o.ship_line1, sizeof o.ship_line1, a->line1);
+    text_copy(o.ship_line2, sizeof o.ship_line2, a->line2);
+    text_copy(o.ship_city, sizeof o.ship_city, a->city);
+    text_copy(o.ship_region, sizeof o.ship_region, a->region);
+    text_copy(o.ship_postcode, sizeof o.ship_postcode, a->postcode);
+    text_copy(o.ship_country, sizeof o.ship_country, a->country);
+    text_copy(o.ship_phone, sizeof o.ship_phone, a->phone);
+    secret_random_token(p->out->access_token, sizeof p->out->access_token);
+    if (card) o.expires_at = (int64_t)time(NULL) + (int64_t)cfg.card_order_minutes * 60;
+    int64_t order_id = 0;
+    int ins = -2;
+    for (int attempt = 0; attempt < 3 && ins == -2; attempt++) {
+        link_hash(o.number, p->out->access_token, o.access_hash);
+        ins = order_repo_insert(c, &o, r->idempotency_key, &order_id);
+        if (ins == -2) {
+            /* the key (another tab committed meanwhile) or, very rarely, the number */
+            order_row other;
+            if (order_repo_by_key(c, r->idempotency_key, &other) == 1) return PLACE_AGAIN;
+            new_number(o.number);
+        }
+    }
+    if (ins < 0) return ins == -2 ? PLACE_AGAIN : DB_TX_FAILED;
+    o.id = order_id;
+    for (int i = 0; i < m; i++) {
+        order_line_row l = {.variant_id = lv[i]->id, .product_id = lv[i]->product_id, .unit_price = lv[i]->price,
+                            .quantity = lines[i].quantity, .line_total = pl[i].line_total, .tax_rate_bp = pl[i].rate_bp,
+                            .tax = pl[i].tax};
+        text_copy(l.sku, sizeof l.sku, lv[i]->sku);
+        text_copy(l.product_name, sizeof l.product_name, lv[i]->product_name);
+        text_copy(l.product_slug, sizeof l.product_slug, lv[i]->product_slug);
+        text_copy(l.brand_name, sizeof l.brand_name, lv[i]->brand_name);
+        text_copy(l.size_label, sizeof l.size_label, lv[i]->size_label);
+        text_copy(l.colour_name, sizeof l.colour_name, lv[i]->colour_name);
+        if (order_repo_insert_line(c, order_id, &l) < 0) return DB_TX_FAILED;
+        if (cart_repo_remove(c, cart_id, lv[i]->id) < 0) return DB_TX_FAILED;
+    }
+    payment_row pay = {.order_id = order_id, .amount = o.total};
+    text_copy(pay.provider, sizeof pay.provider, card ? "stripe" : "cod");
+    text_copy(pay.currency, sizeof pay.currency, currency);
+    text_copy(pay.status, sizeof pay.status, "pending");
+    int64_t pay_id;
+    if (order_repo_insert_payment(c, &pay, &pay_id) < 0) return DB_TX_FAILED;
+    if (order_repo_event(c, order_id, NULL, o.status, r->user_id ? "shopper" : "guest",
+                         card ? "placed, waiting for the card payment" : "placed, cash on delivery") < 0)
+        return DB_TX_FAILED;
+
+    /* 8. after commit: mails, invoice, analytics, fresh catalogue pages */
+    const char *token = r->user_id ? NULL : p->out->access_token;
+    if (!card && (mail_order(tx, &o, "order_confirmation", "order-confirmation", token) < 0 || invoice_job(tx, &o) < 0))
+        return DB_TX_FAILED;
+    for (int i = 0; i < m; i++) {
+        int64_t left = lv[i]->stock - lines[i].quantity;
+        if (left <= LOW_STOCK && cfg.staff_alert_email && cfg.staff_alert_email[0]) {
+            char key[96];
+            snprintf(key, sizeof key, "low-stock:%lld:%lld", (long long)lv[i]->id, (long long)left);
+            json_t *payload = json_pack("{s:s,s:s,s:{s:s,s:s,s:s,s:I}}", "to", cfg.staff_alert_email, "template",
+                                        "low_stock", "ctx", "product", lv[i]->product_name, "size", lv[i]->size_label,
+                                        "sku", lv[i]->sku, "left", (json_int_t)left);
+            int rc = outbox_add(tx, "mail.send", key, payload, 0);
+            json_decref(payload);
+            if (rc < 0) return DB_TX_FAILED;
+        }
+    }
+    after_commit_event(tx, &o, "order");
+    if (stock_changed(tx, ids, m) < 0) return DB_TX_FAILED;
+
+    text_copy(p->out->number, sizeof p->out->number, o.number);
+    text_copy(p->out->status, sizeof p->out->status, o.status);
+    text_copy(p->out->payment_method, sizeof p->out->payment_method, o.payment_method);
+    if (r->user_id) p->out->access_token[0] = '\0';
+    return DB_TX_OK;
+}
+
+shop_status orders_place(const checkout_request *r, order_placed *out, shop_error *e)
+{
+    memset(out, 0, sizeof *out);
+    struct place p = {.r = r, .out = out, .e = e};
+    if (accounts_normalise_email(r->email, p.email, sizeof p.email) < 0)
+        return shop_fail(e, SHOP_INVALID, "email", "Enter an e-mail address like name@example.com for your receipt.");
+    address_row a = r->address;
+    if (address_validate(&a, e) != SHOP_OK) return e->status;
+    if (!pricing_shipping_method_valid(r->shipping_method))
+        return shop_fail(e, SHOP_INVALID, "shipping_method", "Choose standard or express delivery.");
+    if (!r->payment_method || (strcmp(r->payment_method, "cod") && strcmp(r->payment_method, "card")))
+        return shop_fail(e, SHOP_INVALID, "payment_method", "Choose how to pay.");
+    if (!strcmp(r->payment_method, "card") && (!cfg.stripe_secret_key || !cfg.stripe_secret_key[0]))
+        return shop_fail(e, SHOP_INVALID, "payment_method", "Card payments are unavailable right now: choose cash on delivery.");
+    if (!r->idempotency_key || strlen(r->idempotency_key) != 43)
+        return shop_fail(e, SHOP_INVALID, NULL, "This checkout form is incomplete. Please reload the page.");
+    for (const char *k = r->idempotency_key; *k; k++)
+        if (!((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') || (*k >= '0' && *k <= '9') || *k == '-' || *k == '_'))
+            return shop_fail(e, SHOP_INVALID, NULL, "This checkout form is incomplete. Please reload the page.");
+    checkout_request copy = *r;
+    copy.address = a;
+    p.r = &copy;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        int rc = db_tx_run(place_tx, &p);
+        if (rc == DB_TX_OK) return SHOP_OK;
+        if (rc == REFUSED) return e->status;
+        if (rc != PLACE_AGAIN) break;
+    }
+    return shop_fail(e, SHOP_UNAVAILABLE, NULL, STORE_DOWN);
+}
+
+/* ---------- reading ---------- */
+
+static bool may_see(const order_row *o, const order_viewer *who)
+{
+    if (who->staff) return true;
+    if (who->user_id && o->user_id == who->user_id) return true;
+    return orders_token_ok(o, who->token);
+}
+
+shop_status orders_view(const char *number, const order_viewer *who, order_view *out, shop_error *e)
+{
+    memset(out, 0, sizeof *out);
+    db_conn *c = db_conn_get();
+    if (!c) return shop_fail(e, SHOP_UNAVAILABLE, NULL, STORE_DOWN);
+    int r = order_repo_by_number(c, number, false, &out->order);
+    if (r < 0) return shop_fail(e, SHOP_UNAVAILABLE, NULL, STORE_DOWN);
+    if (r == 0 || !may_see(&out->order, who))
+        return shop_fail(e, SHOP_NOT_FOUND, NULL, "We could not find that order. Check the link, or sign in.");
+    out->nlines = order_repo_lines(c, out->order.id, out->lines, ORDER_MAX_LINES);
+    out->has_payment = order_repo_payment(c, out->order.id, &out->payment) == 1;
+    out->nevents = order_repo_events(c, out->order.id, out->events, 32);
+    if (out->nlines < 0 || out->nevents < 0) return shop_fail(e, SHOP_UNAVAILABLE, NULL, STORE_DOWN);
+    const char *s = out->order.status;
+    out->can_cancel = !strcmp(s, "pending_payment") || !strcmp(s, "cod_confirmed") || !strcmp(s, "paid");
+    return SHOP_OK;
+}
+
+shop_status orders_of_user(int64_t user_id, order_row *out, int max, int offset, int *count, shop_error *e)
+{
+    db_conn *c = db_conn_get();
+    int n = c ? order_repo_for_user(c, user_id, out, max, offset) : -1;
+    if (n < 0) return shop_fail(e, SHOP_UNAVAILABLE, NULL, STORE_DOWN);
+    *count = n;
+    return SHOP_OK;
+}
+
+/* ---------- moving an order ---------- */
+
+struct move_arg {
+    const char *number, *to, *actor, *note;
+    shop_error *e;
+    int64_t refunded;          /* a refund that happened at the provider */
+};
+
+static int return_stock(db_tx *tx, int64_t order_id)
+{
+    db_conn *c = db_tx_conn(tx);
+    static __thread order_line_row rows[ORDER_MAX_LINES];
+    int n = order_repo_lines(c, order_id, rows, ORDER_MAX_LINES);
+    if (n < 0) return -1;
+    int64_t ids[ORDER_MAX_LINES];
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        if (!rows[i].variant_id) continue; /* the variant was deleted since */
+        if (order_repo_return_stock(c, rows[i].variant_id, rows[i].quantity) < 0) return -1;
+        if (order_repo_add_sold(c, rows[i].product_id, -rows[i].quantity) < 0) return -1;
+        ids[k++] = rows[i].variant_id;
+    }
+    qsort(ids, (size_t)k, sizeof *ids, cmp_id);
+    return stock_changed(tx, ids, k);
+}
+
+static int move_tx(db_tx *tx, void *arg)
+{
+    struct move_arg *a = arg;
+    db_conn *c = db_tx_conn(tx);
+    order_row o;
+    int r = order_repo_by_number(c, a->number, true, &o);
+    if (r < 0) return DB_TX_FAILED;
+    if (r == 0) {
+        shop_fail(a->e, SHOP_NOT_FOUND, NULL, "No order %s.", a->number);
+        return REFUSED;
+    }
+    if (!strcmp(o.status, a->to)) return DB_TX_OK; /* already there: a repeat is harmless */
+    if (!orders_move_allowed(o.status, a->to)) {
+        shop_fail(a->e, SHOP_CONFLICT, "status", "Order %s is %s: it cannot be %s now.", o.number, status_text(o.status),
+                  a->to);
+        return REFUSED;
+    }
+    char from[20];
+    text_copy(from, sizeof from, o.status);
+    if (order_repo_set_status(c, o.id, a->to) < 0) return DB_TX_FAILED;
+    if (order_repo_event(c, o.id, from, a->to, a->actor, a->note) < 0) return DB_TX_FAILED;
+    payment_row pay;
+    bool has_pay = order_repo_payment(c, o.id, &pay) == 1;
+    bool not_shipped = !strcmp(from, "pending_payment") || !strcmp(from, "paid") || !strcmp(from, "cod_confirmed");
+    if ((!strcmp(a->to, "cancelled") || !strcmp(a->to, "refunded")) && not_shipped && return_stock(tx, o.id) < 0)
+        return DB_TX_FAILED;
+    if (has_pay && !strcmp(a->to, "cancelled") && order_repo_payment_status(c, pay.id, "cancelled", 0) < 0)
+        return DB_TX_FAILED;
+    if (has_pay && !strcmp(a->to, "refunded") && order_repo_payment_status(c, pay.id, "refunded", a->refunded) < 0)
+        return DB_TX_FAILED;
+    if (has_pay && !strcmp(a->to, "paid") && order_repo_payment_status(c, pay.id, "succeeded", 0) < 0)
+        return DB_TX_FAILED;
+    if (!strcmp(a->to, "delivered") && order_repo_verify_reviews(c, o.id) < 0) return DB_TX_FAILED;
+    text_copy(o.status, sizeof o.status, a->to);
+    if (!strcmp(a->to, "paid")) {
+        /* the confirmation waited for the money */
+        if (mail_order(tx, &o, "order_confirmation", "order-confirmation", NULL) < 0 || invoice_job(tx, &o) < 0)
+            return DB_TX_FAILED;
+        after_commit_event(tx, &o, "paid");
+    } else {
+        char kind[48];
+        snprintf(kind, sizeof kind, "order-%s", a->to);
+        if (mail_order(tx, &o, "order_status", kind, NULL) < 0) return DB_TX_FAILED;
+    }
+    return DB_TX_OK;
+}
+
+static shop_status move(const char *number, const char *to, const char *actor, const char *note, int64_t refunded,
+                        shop_error *e)
+{
+    struct move_arg a = {number, to, actor, note ? note : "", e, refunded};
+    int rc = db_tx_run(move_tx, &a);
+    if (rc == DB_TX_OK) return SHOP_OK;
+    if (rc == REFUSED) return e->status;
+    return shop_fail(e, SHOP_UNAVAILABLE, NULL, STORE_DOWN);
+}
+
+shop_status orders_transition(const char *number, const char *to, const char *actor, const char *note, shop_error *e)
+{
+    db_conn *c = db_conn_get();
+    order_row o;
+    int r = c ? order_repo_by_number(c, number, false, &o) : -1;
+    if (r < 0) return shop_fail(e, SHOP_UNAVAILABLE, NULL, STORE_DOWN);
+    if (r == 0) return shop_fail(e, SHOP_NOT_FOUND, NULL, "No order %s.", number);
+    if (!orders_move_allowed(o.status, to) && strcmp(o.status, to))
+        return shop_fail(e, SHOP_CONFLICT, "status", "Order %s is %s: it cannot be %s now.", o.number,
+                         status_text(o.status), to);
+    payment_row pay;
+    bool has_pay = order_repo_payment(c, o.id, &pay) == 1;
+    int64_t refunded = 0;
+    if (has_pay && !strcmp(pay.provider, "stripe") && pay.provider_ref[0]) {
+        const payment_provider *prov = payment_provider_named("stripe");
+        payment_result pr;
+        char idem[64];
+        /* the money first: a refund that fails leaves the order as it is */
+        if (!strcmp(to, "refunded")) {
+            snprintf(idem, sizeof idem, "refund-%s", o.number);
+            pay_status ps = prov->refund(pay.provider_ref, o.total, idem, &pr);
+            if (ps != PAY_OK) {
+                log_warn("orders: refund of %s failed: %s", o.number, pr.error);
+                return shop_fail(e, ps == PAY_RETRY ? SHOP_UNAVAILABLE : SHOP_CONFLICT, NULL,
+                                 "The refund could not be made at the card provider; nothing changed. Try again later.");
+            }
+            refunded = o.total;
+        } else if (!strcmp(to, "cancelled") && !strcmp(o.status, "pending_payment")) {
+            snprintf(idem, sizeof idem, "cancel-%s", o.number);
+            if (prov->cancel(pay.provider_ref, idem, &pr) != PAY_OK)
+                log_warn("orders: cancelling the payment of %s at the provider failed: %s", o.number, pr.error);
+        }
+    } else if (!strcmp(to, "refunded")) {
+        refunded = o.total; /* cash on delivery: handed back outside the shop, recorded here */
+    }
+    return move(number, to, actor, note, refunded, e);
+}
+
+/* ---------- card payments ---------- */
+
+shop_status orders_card_payment(const char *number, const order_viewer *who, payment_result *out, shop_error *e)
+{
+    order_view *v = malloc(sizeof *v);
+    if (!v) abort();
+    shop_status st = orders_view(number, who, v, e);
+    if (st != SHOP_OK) goto done;
+    if (strcmp(v->order.payment_method, "card") || !v->has_payment) {
+        st = shop_fail(e, SHOP_CONFLICT, NULL, "This order is not paid by card.");
+        goto done;
+    }
+    if (strcmp(v->order.status, "pending_payment")) {
+        st = shop_fail(e, SHOP_CONFLICT, NULL, "This order is %s.", status_text(v->order.status));
+        goto done;
+    }
+    memset(out, 0, sizeof *out);
+    if (v->payment.provider_ref[0] && v->payment.client_secret[0]) {
+        text_copy(out->ref, sizeof out->ref, v->payment.provider_ref);
+        text_copy(out->client_secret, sizeof out->client_secret, v->payment.client_secret);
+        out->amount = v->payment.amount;
+        text_copy(out->currency, sizeof out->currency, v->payment.currency);
+        st = SHOP_OK;
+        goto done;
+    }
+    char idem[64];
+    snprintf(idem, sizeof idem, "pi-%s", v->order.number);
+    pay_status ps = payment_provider_named("stripe")->initiate(
+        &(payment_request){.amount = v->order.total, .currency = v->order.currency, .order_number = v->order.number,
+                           .idempotency_key = idem, .email = v->order.email},
+        out);
+    if (ps != PAY_OK) {
+        log_warn("orders: starting the card payment of %s failed: %s", v->order.number, out->error);
+        st = shop_fail(e, ps == PAY_RETRY ? SHOP_UNAVAILABLE : SHOP_CONFLICT, NULL,
+                       "The card payment could not be started. Nothing was charged; please try again in a moment, or "
+                       "cancel the order.");
+        goto done;
+    }
+    db_conn *c = db_conn_get();
+    if (!c || order_repo_set_payment(c, v->payment.id, out->ref, out->client_secret) < 0) {
+        st = shop_fail(e, SHOP_UNAVAILABLE, NULL, STORE_DOWN);
+        goto done;
+    }
+    st = SHOP_OK;
+done:
+    free(v);
+    return st;
+}
+
+/* The one way a card payment becomes "paid": under the order's lock, for
+ * the exact amount, once. */
+static shop_status mark_paid(const char *number, const char *ref, int64_t amount, const char *currency,
+                             const char *actor, shop_error *e)
+{
+    db_conn *c = db_conn_get();
+    order_row o;
+    int r = c ? order_repo_by_number(c, number, false, &o) : -1;
+    if (r < 0) return shop_fail(e, SHOP_UNAVAILABLE, NULL, STORE_DOWN);
+    if (r == 0) return shop_fail(e, SHOP_NOT_FOUND, NULL, "No order %s.", number);
+    if (amount != o.total || strcasecmp(currency, o.currency)) {
+        log_error("orders: payment %s for %s is %lld %s, the order is %lld %s: not marked paid", ref, number,
+                  (long long)amount, currency, (long long)o.total, o.currency);
+        return shop_fail(e, SHOP_CONFLICT, NULL, "The payment does not match the order.");
+    }
+    if (!strcmp(o.status, "cancelled")) {
+        /* the money came after the order expired: give it back */
+        payment_result pr;
+        char idem[64];
+        snprintf(idem, sizeof idem, "late-refund-%s", o.number);
+        pay_status ps = payment_provider_named("stripe")->refund(ref, amount, idem, &pr);
+        log_warn("orders: payment for cancelled order %s arrived; refund %s", o.number, ps == PAY_OK ? "made" : pr.error);
+        return SHOP_OK;
+    }
+    return move(number, "paid", actor, "card payment confirmed", 0, e);
+}
+
+shop_status orders_card_return(const char *number, const order_viewer *who, bool *paid, shop_error *e)
+{
+    *paid = false;
+    order_view *v = malloc(sizeof *v);
+    if (!v) abort();
+    shop_status st = orders_view(number, who, v, e);
+    if (st == SHOP_OK && !strcmp(v->order.status, "pending_payment") && v->payment.provider_ref[0]) {
+        payment_result pr;
+        if (payment_provider_named("stripe")->status(v->payment.provider_ref, &pr) == PAY_OK &&
+            pr.state == PAY_STATE_SUCCEEDED)
+            st = mark_paid(number, pr.ref, pr.amount, pr.currency, who->user_id ? "shopper" : "guest", e);
+        if (st == SHOP_OK) st = orders_view(number, who, v, e);
+    }
+    if (st == SHOP_OK) *paid = strcmp(v->order.status, "pending_payment") && strcmp(v->order.status, "cancelled");
+    free(v);
+    return st;
+}
+
+shop_status orders_payment_event(const webhook_event *ev, shop_error *e)
+{
+    db_conn *c = db_conn_get();
+    if (!c) return shop_fail(e, SHOP_UNAVAILABLE, NULL, STORE_DOWN);
+    /* find the order by the payment's reference (not by what metadata claims) */
+    payment_row pay;
+    int r = ev->ref[0] ? order_repo_payment_by_ref(c, "stripe", ev->ref, &pay) : 0;
+    if (r < 0) return shop_fail(e, SHOP_UNAVAILABLE, NULL, STORE_DOWN);
+    if (r == 0) {
+        log_warn("orders: webhook %s (%s) for an unknown payment %s", ev->id, ev->type, ev->ref);
+        return shop_fail(e, SHOP_NOT_FOUND, NULL, "unknown payment");
+    }
+    order_row o;
+    if (order_repo_by_id(c, pay.order_id, false, &o) != 1) return shop_fail(e, SHOP_UNAVAILABLE, NULL, STORE_DOWN);
+    if (ev->order_number[0] && strcmp(ev->order_number, o.number))
+        return shop_fail(e, SHOP_CONFLICT, NULL, "the event's order does not match its payment");
+    /* exactly once per event id (a redelivery is acknowledged, not redone) */
+    int first = order_repo_webhook_first(c, "stripe", ev->id, ev->type);
+    if (first < 0) return shop_fail(e, SHOP_UNAVAILABLE, NULL, STORE_DOWN);
+    if (first == 0) return SHOP_OK;
+    shop_status st = SHOP_OK;
+    if (ev->state == PAY_STATE_SUCCEEDED) st = mark_paid(o.number, ev->ref, ev->amount, ev->currency, "webhook", e);
+    else if (ev->state == PAY_STATE_FAILED || ev->state == PAY_STATE_CANCELLED)
+        log_info("orders: payment of %s %s (the shopper may try again until it expires)", o.number, ev->type);
+    if (st != SHOP_OK && st != SHOP_CONFLICT) {
+        /* let the provider send it again */
+        db_stmt *del = db_prepare(c, "DELETE FROM webhook_events WHERE provider = 'stripe' AND event_id = ?");
+        if (del) {
+            db_bind_text(del, 0, ev->id, -1);
+            db_exec(del);
+            db_reset(del);
+        }
+    }
+    return st;
+}
+
+/* ---------- jobs ---------- */
+
+job_result orders_expire_job(const job *j, char *err, size_t errlen)
+{
+    (void)j;
+    db_conn *c = db_conn_get();
+    int64_t ids[100];
+    int n = c ? order_repo_expired(c, ids, 100) : -1;
+    if (n < 0) {
+        snprintf(err, errlen, "orders.expire: %s", db_last_error());
+        return JOB_RETRY;
+    }
+    for (int i = 0; i < n; i++) {
+        order_row o;
+        if (order_repo_by_id(c, ids[i], false, &o) != 1) continue;
+        payment_row pay;
+        shop_error e;
+        /* paid after all (the webhook is late)? then it is not expired */
+        if (order_repo_payment(c, o.id, &pay) == 1 && pay.provider_ref[0]) {
+            payment_result pr;
+            if (payment_provider_named("stripe")->status(pay.provider_ref, &pr) == PAY_OK &&
+                pr.state == PAY_STATE_SUCCEEDED) {
+                mark_paid(o.number, pr.ref, pr.amount, pr.currency, "system", &e);
+                continue;
+            }
+        }
+        if (orders_transition(o.number, "cancelled", "system", "unpaid: expired", &e) == SHOP_OK)
+            log_info("orders: %s expired unpaid; its stock is back", o.number);
+    }
+    return JOB_DONE;
+}
