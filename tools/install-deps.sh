@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # install-deps.sh — everything ShoEase needs to build, run and test, on
-# Debian 12. Idempotent: only missing packages are installed, and FerretDB is
-# built once into a cache outside the repository.
+# Debian 12. Idempotent: only missing packages are installed, and FerretDB and
+# stripe-mock (Go programs with no Debian package) are built once into a
+# per-user cache outside the repository (~/.cache/shoease/bin/NAME-VERSION)
+# and linked into var/tools/bin/.
 #
 #   tools/install-deps.sh            (as root, or it re-runs itself via sudo)
 #
 # Environment:
-#   SHOEASE_SKIP_APT=1      skip the Debian packages (just FerretDB)
+#   SHOEASE_SKIP_APT=1      skip the Debian packages (just the Go programs)
 #   SHOEASE_SKIP_FERRETDB=1 skip FerretDB
+#   SHOEASE_SKIP_STRIPE_MOCK=1 skip stripe-mock
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -15,9 +18,17 @@ REPO=$(pwd)
 
 FERRETDB_VERSION=v1.24.0
 FERRETDB_PKG=github.com/FerretDB/FerretDB/cmd/ferretdb
+# Stripe's official mock of its API (plays Stripe for the local stack and the
+# tests: tools/stack.py's `stripe` service). Pinned; `stripe-mock -version`
+# must report this version.
+STRIPE_MOCK_VERSION=v0.203.0
+STRIPE_MOCK_PKG=github.com/stripe/stripe-mock
 # Toolchain used when the machine's Go is too old for FerretDB (it needs
 # Go >= 1.21 semantics); fetched as a module through the Go module proxy.
 FALLBACK_TOOLCHAIN=go1.22.12
+# The per-user cache of built Go programs. When re-run through sudo, $HOME
+# may be root's; that's fine, the cache is per user and the repo gets a link.
+CACHE_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/shoease/bin
 
 PACKAGES=(
   build-essential pkg-config meson ninja-build
@@ -114,11 +125,49 @@ if [ "${SHOEASE_SKIP_APT:-0}" != 1 ]; then
   fi
 fi
 
+# ---------------------------------------------------------- Go toolchain ---
+# go_toolchain: sets GO (the go command) and gobuild_env (an `env ...` prefix
+# for builds), once. A modern Go (>= 1.21) may fetch a newer toolchain when a
+# go.mod asks; Debian 12's golang-go (1.19) gets FALLBACK_TOOLCHAIN instead.
+GO=
+gobuild_env=()
+go_toolchain() {
+  [ -z "$GO" ] || return 0
+  GO=$(command -v go || true)
+  [ -n "$GO" ] || GO=/usr/lib/go/bin/go
+  [ -x "$GO" ] || { say "no Go toolchain found"; exit 1; }
+  gover=$("$GO" env GOVERSION 2>/dev/null || "$GO" version | awk '{print $3}')
+  minor=$(printf '%s' "$gover" | sed -E 's/^go1\.([0-9]+).*/\1/')
+  gobuild_env=(env GOFLAGS=-buildvcs=false CGO_ENABLED=0)
+  if [ "${minor:-0}" -ge 21 ] 2>/dev/null && [ "${SHOEASE_FORCE_GO_FALLBACK:-0}" != 1 ]; then
+    # Modern Go: let it fetch a newer toolchain if a go.mod asks.
+    gobuild_env+=(GOTOOLCHAIN=auto)
+  else
+    # Go < 1.21 (Debian 12's golang-go is 1.19) knows nothing of
+    # GOTOOLCHAIN: fetch the toolchain module golang.org/toolchain through
+    # the module proxy, copy it out of the read-only module cache and make
+    # its programs executable (the module zip carries no exec bits).
+    tcroot=${XDG_CACHE_HOME:-$HOME/.cache}/shoease/$FALLBACK_TOOLCHAIN
+    if [ ! -x "$tcroot/bin/go" ]; then
+      say "Go $gover is too old for FerretDB and stripe-mock; fetching $FALLBACK_TOOLCHAIN via the Go module proxy"
+      arch=$("$GO" env GOARCH)
+      tcmod="golang.org/toolchain@v0.0.1-$FALLBACK_TOOLCHAIN.linux-$arch"
+      tcdir=$(cd /tmp && GOFLAGS=-mod=mod "$GO" mod download -json "$tcmod" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+      [ -d "$tcdir/bin" ] || { say "could not fetch $tcmod"; exit 1; }
+      rm -rf "$tcroot.tmp"
+      cp -r "$tcdir" "$tcroot.tmp"
+      chmod -R u+w "$tcroot.tmp"
+      chmod +x "$tcroot.tmp"/bin/* "$tcroot.tmp"/pkg/tool/*/*
+      rm -rf "$tcroot"
+      mv "$tcroot.tmp" "$tcroot"
+    fi
+    GO=$tcroot/bin/go
+    gobuild_env+=(GOTOOLCHAIN=local GOROOT="$tcroot")
+  fi
+}
+
 # -------------------------------------------------------------- FerretDB ---
 if [ "${SHOEASE_SKIP_FERRETDB:-0}" != 1 ]; then
-  # When re-run through sudo, $HOME may be root's; that's fine, the cache is
-  # per user and the repo gets a link.
-  CACHE_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/shoease/bin
   CACHED=$CACHE_DIR/ferretdb-$FERRETDB_VERSION
   LINK=$REPO/var/tools/bin/ferretdb
   mkdir -p "$CACHE_DIR" "$REPO/var/tools/bin"
@@ -126,37 +175,7 @@ if [ "${SHOEASE_SKIP_FERRETDB:-0}" != 1 ]; then
   if [ -x "$CACHED" ] && "$CACHED" --version >/dev/null 2>&1; then
     say "FerretDB $FERRETDB_VERSION: cached at $CACHED"
   else
-    GO=$(command -v go || true)
-    [ -n "$GO" ] || GO=/usr/lib/go/bin/go
-    [ -x "$GO" ] || { say "no Go toolchain found"; exit 1; }
-    gover=$("$GO" env GOVERSION 2>/dev/null || "$GO" version | awk '{print $3}')
-    minor=$(printf '%s' "$gover" | sed -E 's/^go1\.([0-9]+).*/\1/')
-    gobuild_env=(env GOFLAGS=-buildvcs=false CGO_ENABLED=0)
-    if [ "${minor:-0}" -ge 21 ] 2>/dev/null && [ "${SHOEASE_FORCE_GO_FALLBACK:-0}" != 1 ]; then
-      # Modern Go: let it fetch a newer toolchain if FerretDB's go.mod asks.
-      gobuild_env+=(GOTOOLCHAIN=auto)
-    else
-      # Go < 1.21 (Debian 12's golang-go is 1.19) knows nothing of
-      # GOTOOLCHAIN: fetch the toolchain module golang.org/toolchain through
-      # the module proxy, copy it out of the read-only module cache and make
-      # its programs executable (the module zip carries no exec bits).
-      tcroot=${XDG_CACHE_HOME:-$HOME/.cache}/shoease/$FALLBACK_TOOLCHAIN
-      if [ ! -x "$tcroot/bin/go" ]; then
-        say "Go $gover is too old for FerretDB; fetching $FALLBACK_TOOLCHAIN via the Go module proxy"
-        arch=$("$GO" env GOARCH)
-        tcmod="golang.org/toolchain@v0.0.1-$FALLBACK_TOOLCHAIN.linux-$arch"
-        tcdir=$(cd /tmp && GOFLAGS=-mod=mod "$GO" mod download -json "$tcmod" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-        [ -d "$tcdir/bin" ] || { say "could not fetch $tcmod"; exit 1; }
-        rm -rf "$tcroot.tmp"
-        cp -r "$tcdir" "$tcroot.tmp"
-        chmod -R u+w "$tcroot.tmp"
-        chmod +x "$tcroot.tmp"/bin/* "$tcroot.tmp"/pkg/tool/*/*
-        rm -rf "$tcroot"
-        mv "$tcroot.tmp" "$tcroot"
-      fi
-      GO=$tcroot/bin/go
-      gobuild_env+=(GOTOOLCHAIN=local GOROOT="$tcroot")
-    fi
+    go_toolchain
     # `go install ...@v1.24.0` builds, but the binary panics at start: the
     # module zip lacks build/version/version.txt (FerretDB's release tooling
     # generates it). So: fetch the module through the proxy, copy it, write
@@ -184,6 +203,44 @@ if [ "${SHOEASE_SKIP_FERRETDB:-0}" != 1 ]; then
   # A sudo run leaves root-owned files in the repo's var/: hand them back.
   if [ -n "${SUDO_UID:-}" ]; then chown -h "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$REPO/var" "$REPO/var/tools" "$REPO/var/tools/bin" "$LINK" 2>/dev/null || true; fi
   say "FerretDB: var/tools/bin/ferretdb -> $CACHED"
+fi
+
+# ----------------------------------------------------------- stripe-mock ---
+# Stripe's mock API server: the local stack's and the tests' Stripe
+# (tools/stack.py, service `stripe`). stripe-mock's go.mod asks for Go 1.22,
+# so Debian's Go 1.19 uses the fallback toolchain too. `go install` of the
+# pinned module version (through the Go module proxy) into a temporary GOBIN;
+# the version string is normally stamped by Stripe's release tooling, so it is
+# set with -ldflags, and `stripe-mock -version` must then name it.
+if [ "${SHOEASE_SKIP_STRIPE_MOCK:-0}" != 1 ]; then
+  CACHED=$CACHE_DIR/stripe-mock-$STRIPE_MOCK_VERSION
+  LINK=$REPO/var/tools/bin/stripe-mock
+  mkdir -p "$CACHE_DIR" "$REPO/var/tools/bin"
+
+  stripe_mock_ok() { # stripe_mock_ok BINARY -> 0 when it runs and is the pinned version
+    [ -x "$1" ] && "$1" -version 2>/dev/null | grep -qx "stripe-mock $STRIPE_MOCK_VERSION"
+  }
+  if stripe_mock_ok "$CACHED"; then
+    say "stripe-mock $STRIPE_MOCK_VERSION: cached at $CACHED"
+  else
+    go_toolchain
+    say "building stripe-mock $STRIPE_MOCK_VERSION with $("$GO" version | awk '{print $3}')"
+    work=$(mktemp -d)
+    trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+    (cd "$work" && "${gobuild_env[@]}" GOBIN="$work/bin" GOMAXPROCS=2 \
+       "$GO" install -p 2 -trimpath -ldflags "-s -w -X main.version=$STRIPE_MOCK_VERSION" \
+       "$STRIPE_MOCK_PKG@$STRIPE_MOCK_VERSION")
+    stripe_mock_ok "$work/bin/stripe-mock" || { say "built stripe-mock does not run or is not $STRIPE_MOCK_VERSION"; exit 1; }
+    mv -f "$work/bin/stripe-mock" "$CACHED.tmp"
+    mv -f "$CACHED.tmp" "$CACHED"
+    chmod -R u+w "$work"; rm -rf "$work"; trap - EXIT
+    say "stripe-mock $STRIPE_MOCK_VERSION: built into $CACHED"
+  fi
+  if [ "$(readlink "$LINK" 2>/dev/null)" != "$CACHED" ]; then
+    ln -sfn "$CACHED" "$LINK"
+  fi
+  if [ -n "${SUDO_UID:-}" ]; then chown -h "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$REPO/var" "$REPO/var/tools" "$REPO/var/tools/bin" "$LINK" 2>/dev/null || true; fi
+  say "stripe-mock: var/tools/bin/stripe-mock -> $CACHED"
 fi
 
 say "done"
