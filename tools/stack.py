@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """stack.py — runs ShoEase's local stack: MariaDB, Redis (the page cache), a
 durable Redis (qredis: job queues, sessions, rate limits), FerretDB (MongoDB
-protocol), an SMTP catcher, an SMS gateway recorder, the shoease app, its job
-worker and nginx, all on loopback with their data under var/<profile>/.
+protocol), an SMTP catcher, an SMS gateway recorder, stripe-mock (Stripe's
+API), the shoease app, its job worker and nginx, all on loopback with their
+data under var/<profile>/.
 
     stack.py run     --profile dev  --app build/shoease     foreground, Ctrl-C stops
     stack.py up      --profile test --app build-test/shoease background
@@ -17,16 +18,35 @@ Profiles: `dev` (make run; settings from .env, ports overridable there) and
 developer's .env). Both can run at once.
 
 Secrets: the test profile generates SECRET_KEY, MARIADB_PASSWORD,
-QREDIS_PASSWORD (the durable Redis) and SMSGW_TOKEN (the SMS recorder) into
+QREDIS_PASSWORD (the durable Redis), SMSGW_TOKEN (the SMS recorder) and
+STRIPE_SECRET_KEY / STRIPE_PUBLISHABLE_KEY / STRIPE_WEBHOOK_SECRET
+(sk_test_…, pk_test_…, whsec_…: stripe-mock takes any sk_test_ key) into
 var/test/shoease.env. The dev profile reads them from .env, created from
-.env.example with fresh values on first use; a QREDIS_PASSWORD missing from an
-older .env is generated and appended to it.
+.env.example with fresh values on first use; a QREDIS_PASSWORD or STRIPE_* key
+missing from (or empty in) an older .env is generated and added to it.
+
+Stripe: the `stripe` service is stripe-mock (var/tools/bin/stripe-mock, built
+by tools/install-deps.sh) on STRIPE_PORT; the app gets
+STRIPE_API_BASE=http://127.0.0.1:<STRIPE_PORT> (dev: unless .env sets
+STRIPE_API_BASE, e.g. to Stripe's real test API with your own test keys).
+stripe-mock keeps no state: every call answers from its fixtures. Webhooks
+are not sent by it; tests sign and post them themselves (conftest.py's
+stripe_webhook).
+
+Private files: PRIVATE_DIR=var/<profile>/private (mode 0750; invoices in
+invoices/) is served only through nginx's internal /internal/invoices/
+location, i.e. after the app answers with X-Accel-Redirect; /media/ is a
+separate tree.
+
+MariaDB runs with innodb_flush_log_at_trx_commit=1: a committed (acknowledged)
+order survives a crash of mariadbd or the machine.
 
 What the tests see besides the app's environment (stack.json `env`): in the
 test profile QUEUE_REDIS_TLS_URL (rediss://, the durable Redis's TLS port)
-and QUEUE_REDIS_CA (var/tls/localhost.crt); `paths` names mail_dir, sms_dir
-(messages.jsonl, requests.jsonl, fail-next, slow: see tools/smsgw.py) and
-outbox_dir (SMS_LOG_PATH = outbox_dir/sms.log).
+and QUEUE_REDIS_CA (var/tls/localhost.crt); STRIPE_API_BASE in both (the
+STRIPE_* keys are in the env file, paths.env_file); `paths` names mail_dir, sms_dir (messages.jsonl, requests.jsonl, fail-next, slow: see
+tools/smsgw.py), outbox_dir (SMS_LOG_PATH = outbox_dir/sms.log), private_dir
+(PRIVATE_DIR) and mariadb_socket.
 
 The process list is the PROCESSES table below: one row per process, started
 top to bottom and stopped bottom to top. Every process gets
@@ -63,14 +83,14 @@ REPO = Path(__file__).resolve().parent.parent
 
 PORT_KEYS = ("HTTPS_PORT", "HTTP_PORT", "APP_PORT", "MARIADB_PORT",
              "REDIS_PORT", "QREDIS_PORT", "QREDIS_TLS_PORT", "MONGO_PORT", "SMTP_PORT",
-             "SMSGW_PORT")
+             "SMSGW_PORT", "STRIPE_PORT")
 PROFILES = {
     "dev": dict(HTTPS_PORT=8443, HTTP_PORT=8080, APP_PORT=18000, MARIADB_PORT=13306,
                 REDIS_PORT=16379, QREDIS_PORT=16380, QREDIS_TLS_PORT=16381,
-                MONGO_PORT=17017, SMTP_PORT=12525, SMSGW_PORT=12580),
+                MONGO_PORT=17017, SMTP_PORT=12525, SMSGW_PORT=12580, STRIPE_PORT=12111),
     "test": dict(HTTPS_PORT=28443, HTTP_PORT=28080, APP_PORT=28000, MARIADB_PORT=23306,
                  REDIS_PORT=26379, QREDIS_PORT=26380, QREDIS_TLS_PORT=26381,
-                 MONGO_PORT=27117, SMTP_PORT=22525, SMSGW_PORT=22580),
+                 MONGO_PORT=27117, SMTP_PORT=22525, SMSGW_PORT=22580, STRIPE_PORT=22111),
 }
 
 # The SMS gateway recorder's account (tools/smsgw.py). Local only: the test
@@ -97,6 +117,10 @@ CONFIG_KEYS = (
     "ACTIVITY_LOG", "ACTIVITY_TTL_DAYS", "EVENT_BACKLOG_MAX",
     "SESSION_IDLE_SECONDS", "SESSION_ABSOLUTE_SECONDS", "STAFF_SESSION_SECONDS", "PASSWORD_HASH_OPS",
     "PASSWORD_HASH_MEM_MB", "COMMON_PASSWORDS_FILE",
+    # checkout, payments, invoices
+    "STRIPE_API_BASE", "STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET",
+    "TAX_RATES", "SHIPPING_STANDARD", "SHIPPING_EXPRESS", "FREE_SHIPPING_OVER", "CARD_ORDER_MINUTES",
+    "MAX_LINE_QUANTITY", "STAFF_ALERT_EMAIL", "PRIVATE_DIR", "SELLER_ADDRESS", "SELLER_VAT_NUMBER",
     # not read by the app: what the test profile exports for the tests
     "QUEUE_REDIS_TLS_URL",
 )
@@ -104,6 +128,17 @@ CONFIG_KEYS = (
 # SMS settings the stack gives the app; in the dev profile a key set in .env
 # is left to .env.
 SMS_KEYS = ("SMS_PROVIDER", "SMS_LOG_PATH", "SMS_GATEWAY_URL", "SMS_ACCOUNT_SID", "SMS_AUTH_TOKEN", "SMS_FROM")
+
+# Stripe's keys, generated for the stack (stripe-mock accepts any
+# sk_test_<x> key with no further underscore in <x>: hex it is). The test
+# profile writes them into var/test/shoease.env, the dev profile into .env.
+STRIPE_SECRET_KEYS = ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET")
+
+
+def new_stripe_secrets():
+    return dict(STRIPE_SECRET_KEY="sk_test_" + secrets.token_hex(16),
+                STRIPE_PUBLISHABLE_KEY="pk_test_" + secrets.token_hex(16),
+                STRIPE_WEBHOOK_SECRET="whsec_" + secrets.token_hex(24))
 
 # Fixed settings of the test profile (written to var/test/shoease.env).
 TEST_SETTINGS = dict(
@@ -117,6 +152,13 @@ TEST_SETTINGS = dict(
     # background jobs: short enough for tests to watch a lease expire and an
     # outbox row be sent again
     OUTBOX_RESEND_SECONDS="5", JOB_LEASE_MS="3000", JOB_PROCESSES="2",
+    # checkout: the default (a test may rewrite the env file and restart the
+    # app to shorten it); low-stock alerts go to a mailbox tests can watch;
+    # the seller printed on invoices
+    CARD_ORDER_MINUTES="30",
+    STAFF_ALERT_EMAIL="stock@shoease.test",
+    SELLER_ADDRESS="ShoEase Ltd, 1 Shoe Lane, London EC1A 1AA",
+    SELLER_VAT_NUMBER="GB123456789",
 )
 
 # ASan/UBSan for the test build: servers are killed, so leak reports at exit
@@ -206,6 +248,7 @@ def ensure_dev_env_file():
         raise StackError(".env.example is missing")
     lines = []
     qredis_pw = secrets.token_hex(16)
+    stripe = new_stripe_secrets()
     for line in example.read_text().splitlines():
         if re.match(r"^SECRET_KEY=", line):
             line = "SECRET_KEY=" + secrets.token_urlsafe(48)
@@ -215,16 +258,27 @@ def ensure_dev_env_file():
             line = "QREDIS_PASSWORD=" + qredis_pw
         elif re.match(r"^QUEUE_REDIS_URL=", line):
             line = line.replace(QREDIS_PLACEHOLDER, qredis_pw)
+        else:
+            m = re.match(r"^(STRIPE_SECRET_KEY|STRIPE_PUBLISHABLE_KEY|STRIPE_WEBHOOK_SECRET)=\s*$", line)
+            if m:
+                line = "%s=%s" % (m.group(1), stripe.pop(m.group(1)))
         lines.append(line)
+    if stripe:   # keys .env.example does not have (as empty lines)
+        lines.append("")
+        lines += ["%s=%s" % kv for kv in stripe.items()]
     write_file_atomic(env, "\n".join(lines) + "\n", 0o600)
-    say("created .env from .env.example with a freshly generated SECRET_KEY, MARIADB_PASSWORD "
-        "and QREDIS_PASSWORD")
+    say("created .env from .env.example with a freshly generated SECRET_KEY, MARIADB_PASSWORD, "
+        "QREDIS_PASSWORD and Stripe test keys (for stripe-mock)")
 
 
 def ensure_dev_env_keys():
-    """Keys newer than a developer's existing .env, appended with fresh
-    values so an upgrade needs no manual step: QREDIS_PASSWORD (the durable
-    Redis) and, with it, the QUEUE_REDIS_URL the app reads outside the stack."""
+    """Keys newer than a developer's existing .env, added with fresh values
+    so an upgrade needs no manual step: QREDIS_PASSWORD (the durable Redis)
+    and, with it, the QUEUE_REDIS_URL the app reads outside the stack; the
+    Stripe test keys (STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY,
+    STRIPE_WEBHOOK_SECRET) for stripe-mock. A key present with an empty value
+    (an older .env.example's empty line) gets its value in place; a missing
+    one is appended."""
     env = REPO / ".env"
     with open(env, "a+") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
@@ -232,6 +286,24 @@ def ensure_dev_env_keys():
             f.seek(0)
             text = f.read()
             have = parse_env_text(text)
+            stripe = {k: v for k, v in new_stripe_secrets().items() if not have.get(k)}
+            filled = []
+            if stripe:
+                out = []
+                for line in text.splitlines(keepends=True):
+                    m = re.match(r"^\s*(?:export\s+)?(STRIPE_SECRET_KEY|STRIPE_PUBLISHABLE_KEY|STRIPE_WEBHOOK_SECRET)\s*=\s*(['\"]?)\2\s*$",
+                                 line)
+                    if m and m.group(1) in stripe:
+                        k = m.group(1)
+                        line = "%s=%s\n" % (k, stripe.pop(k))
+                        filled.append(k)
+                    out.append(line)
+                if filled:
+                    text = "".join(out)
+                    f.seek(0)
+                    f.truncate()
+                    f.write(text)
+                    f.flush()
             add = []
             if not have.get("QREDIS_PASSWORD"):
                 pw = secrets.token_hex(16)
@@ -242,18 +314,23 @@ def ensure_dev_env_keys():
                     except ValueError:
                         port = PROFILES["dev"]["QREDIS_PORT"]
                     add.append(("QUEUE_REDIS_URL", qredis_url(pw, "127.0.0.1", port)))
-            if not add:
-                return
-            block = "" if not text or text.endswith("\n") else "\n"
-            block += "\n# Added by tools/stack.py (%s): the durable Redis's password.\n" % time.strftime("%Y-%m-%d")
-            block += "".join("%s=%s\n" % kv for kv in add)
-            f.seek(0, os.SEEK_END)
-            f.write(block)
-            f.flush()
+            why = []
+            if add:
+                why.append("the durable Redis's password")
+            if stripe:
+                add += list(stripe.items())
+                why.append("Stripe test keys for stripe-mock")
+            if add:
+                block = "" if not text or text.endswith("\n") else "\n"
+                block += "\n# Added by tools/stack.py (%s): %s.\n" % (time.strftime("%Y-%m-%d"), " and ".join(why))
+                block += "".join("%s=%s\n" % kv for kv in add)
+                f.seek(0, os.SEEK_END)
+                f.write(block)
+                f.flush()
         finally:
             fcntl.flock(f, fcntl.LOCK_UN)
-    say("added %s to .env (freshly generated; the durable Redis needs a password)"
-        % " and ".join(k for k, _ in add))
+    if add or filled:
+        say("added %s to .env (freshly generated)" % ", ".join([k for k, _ in add] + filled))
 
 
 # ------------------------------------------------------------------ /proc helpers
@@ -485,7 +562,11 @@ def mariadb_argv(st):
         "--innodb-buffer-pool-size=64M",
         "--innodb-log-file-size=16M",
         "--innodb-log-buffer-size=8M",
-        "--innodb-flush-log-at-trx-commit=2",
+        # 1: the redo log is written and fsynced at every commit, so an
+        # order the app acknowledged survives a crash of mariadbd or of the
+        # machine (2 would lose up to a second of commits on a power cut).
+        # sync_binlog does not matter: the binary log is off.
+        "--innodb-flush-log-at-trx-commit=1",
         "--key-buffer-size=8M",
         "--max-connections=200",
         "--thread-cache-size=16",
@@ -683,6 +764,50 @@ def smsgw_ready(st):
     return tcp_accepts(st.ports["SMSGW_PORT"])
 
 
+# -- stripe (stripe-mock: Stripe's API, from fixtures)
+
+def stripe_mock_exe():
+    exe = REPO / "var" / "tools" / "bin" / "stripe-mock"
+    if not os.access(exe, os.X_OK):
+        raise StackError("var/tools/bin/stripe-mock is missing: run `make deps` (tools/install-deps.sh)")
+    return str(exe)
+
+
+def stripe_https_socket(st):
+    return st.run_dir / "stripe-mock-https.sock"
+
+
+def stripe_prepare(st):
+    with contextlib.suppress(FileNotFoundError):
+        stripe_https_socket(st).unlink()
+
+
+def stripe_argv(st):
+    # HTTP on loopback only. stripe-mock opens an HTTPS listener as well
+    # unless given -http-port/-http-unix (and -http-port binds every
+    # address); -http-addr keeps HTTP on 127.0.0.1 and -https-unix puts the
+    # HTTPS listener nobody uses on a unix socket instead of port 12112.
+    return [stripe_mock_exe(), "-http-addr", "127.0.0.1:%d" % st.ports["STRIPE_PORT"],
+            "-https-unix", str(stripe_https_socket(st))]
+
+
+def stripe_ready(st):
+    """GET /v1/charges with a test key answers 200 (fixtures loaded)."""
+    import base64
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", st.ports["STRIPE_PORT"], timeout=2)
+    try:
+        c.request("GET", "/v1/charges", headers={
+            "Authorization": "Basic " + base64.b64encode(b"sk_test_123:").decode()})
+        r = c.getresponse()
+        r.read()
+        return r.status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        c.close()
+
+
 # -- the app
 
 def app_cmd(*args):
@@ -696,6 +821,7 @@ def app_prepare(st):
         with contextlib.suppress(FileNotFoundError):
             p.unlink()
     (st.var / "media").mkdir(parents=True, exist_ok=True)
+    st.private_dirs()
 
 
 def app_ready(st):
@@ -749,12 +875,14 @@ def nginx_prepare(st):
         (nd / "nginx.pid").unlink()
     cert, key = ensure_tls_cert()
     (st.var / "media").mkdir(parents=True, exist_ok=True)
+    st.private_dirs()
     values = dict(
         USER_DIRECTIVE="user root;" if IS_ROOT else "# (not root: workers run as %s)" % st.os_user,
         NGINX_DIR=str(nd), LOG_DIR=str(st.log_dir),
         HTTPS_PORT=str(st.ports["HTTPS_PORT"]), HTTP_PORT=str(st.ports["HTTP_PORT"]),
         APP_SOCKET=str(st.app_socket), TLS_CERT=str(cert), TLS_KEY=str(key),
         STATIC_DIR=str(REPO / "static"), MEDIA_DIR=str(st.var / "media"),
+        PRIVATE_DIR=str(st.private_dir),
         HSTS_SECONDS=hsts_seconds(st),
         RATE_GENERAL="20r/s", BURST_GENERAL="40", RATE_STRICT="10r/m", BURST_STRICT="20",
     )
@@ -798,6 +926,7 @@ PROCESSES = [
     Proc("mongodb", ferretdb_argv, ports=("MONGO_PORT",), ready=mongo_ready),
     Proc("smtp", smtp_argv, ports=("SMTP_PORT",), ready=smtp_ready),
     Proc("smsgw", smsgw_argv, ports=("SMSGW_PORT",), ready=smsgw_ready),
+    Proc("stripe", stripe_argv, ports=("STRIPE_PORT",), prepare=stripe_prepare, ready=stripe_ready),
     Proc("migrate", app_cmd("migrate"), kind="oneshot", app_env=True, ready_timeout=300),
     Proc("seed", app_cmd("seed"), kind="oneshot", app_env=True, profiles=("dev", "test"), ready_timeout=600),
     Proc("app", app_cmd("serve"), ports=("APP_PORT",), prepare=app_prepare, ready=app_ready, log="shoease",
@@ -814,7 +943,7 @@ BY_NAME = {p.name: p for p in PROCESSES}
 
 # Secrets write_test_env_file generates; an older var/test/shoease.env
 # (--keep-data) missing one is written again.
-TEST_GENERATED_KEYS = ("SECRET_KEY", "MARIADB_PASSWORD", "QREDIS_PASSWORD", "SMSGW_TOKEN")
+TEST_GENERATED_KEYS = ("SECRET_KEY", "MARIADB_PASSWORD", "QREDIS_PASSWORD", "SMSGW_TOKEN") + STRIPE_SECRET_KEYS
 
 
 class Stack:
@@ -872,10 +1001,22 @@ class Stack:
             raise StackError("%s is not built (make build / make build-test)" % self.rel(p))
         return str(p)
 
+    @property
+    def private_dir(self):
+        return self.var / "private"
+
+    def private_dirs(self):
+        """PRIVATE_DIR (0750: the stack's user, and nginx running as it) and
+        its invoices/; a tree of its own, never under media/."""
+        for d in (self.private_dir, self.private_dir / "invoices"):
+            d.mkdir(parents=True, exist_ok=True)
+            os.chmod(d, 0o750)
+
     def dirs(self):
         for d in (self.var, self.run_dir, self.log_dir, self.var / "mail", self.var / "media",
                   self.var / "sms", self.var / "outbox"):
             d.mkdir(parents=True, exist_ok=True)
+        self.private_dirs()
         if len(str(self.app_socket)) > 100 or len(str(self.run_dir / "mariadb.sock")) > 100:
             raise StackError("the repository path is too long for unix sockets (%s)" % self.app_socket)
 
@@ -914,15 +1055,20 @@ class Stack:
             s["SMSGW_TOKEN"] = envf.get("SMSGW_TOKEN") or DEV_SMSGW_TOKEN
             # SMS_* keys the developer set in .env: the stack leaves them to .env
             s["ENV_FILE_SMS_KEYS"] = tuple(k for k in SMS_KEYS if envf.get(k))
+            for k in STRIPE_SECRET_KEYS:
+                s[k] = envf.get(k) or ""
+            # STRIPE_API_BASE set in .env (e.g. Stripe's real test API): left to .env
+            s["ENV_FILE_STRIPE_API_BASE"] = bool(envf.get("STRIPE_API_BASE"))
             return s
         envf = parse_env_file(self.env_file)
         if any(not envf.get(k) for k in TEST_GENERATED_KEYS):
             envf = self.write_test_env_file()
         s = dict(PROFILES["test"])
         for k in ("MARIADB_USER", "MARIADB_PASSWORD", "MARIADB_DATABASE", "MONGO_DATABASE",
-                  "QREDIS_PASSWORD", "SMSGW_TOKEN"):
+                  "QREDIS_PASSWORD", "SMSGW_TOKEN") + STRIPE_SECRET_KEYS:
             s[k] = envf[k]
         s["ENV_FILE_SMS_KEYS"] = ()
+        s["ENV_FILE_STRIPE_API_BASE"] = False
         return s
 
     def write_test_env_file(self):
@@ -931,6 +1077,7 @@ class Stack:
         vals["MARIADB_PASSWORD"] = secrets.token_hex(16)
         vals["QREDIS_PASSWORD"] = secrets.token_hex(16)
         vals["SMSGW_TOKEN"] = secrets.token_hex(16)
+        vals.update(new_stripe_secrets())
         self.var.mkdir(parents=True, exist_ok=True)
         text = "# GENERATED by tools/stack.py for the test profile (new secrets on every `up`).\n"
         text += "".join("%s=%s\n" % kv for kv in vals.items())
@@ -964,8 +1111,14 @@ class Stack:
             SMTP_URL="smtp://127.0.0.1:%d" % p["SMTP_PORT"],
             BIND="unix:%s,127.0.0.1:%d" % (self.app_socket, p["APP_PORT"]),
             MEDIA_DIR=str(self.var / "media"),
+            PRIVATE_DIR=str(self.private_dir),
             PUBLIC_URL="https://localhost:%d" % p["HTTPS_PORT"],
         )
+        # Stripe: stripe-mock. The keys stay in the env file (.env or
+        # var/test/shoease.env), where the app reads them and a test may
+        # change them, like SECRET_KEY.
+        if not s.get("ENV_FILE_STRIPE_API_BASE"):
+            env["STRIPE_API_BASE"] = "http://127.0.0.1:%d" % p["STRIPE_PORT"]
         if self.profile == "test":
             # For the tests only (the app ignores the TLS URL): the durable
             # Redis's TLS listener, verified against the stack's certificate.
@@ -1053,6 +1206,7 @@ class Stack:
                        mail_dir=str(self.var / "mail"), media_dir=str(self.var / "media"),
                        sms_dir=str(self.var / "sms"), outbox_dir=str(self.var / "outbox"),
                        qredis_dir=str(self.var / "qredis"),
+                       private_dir=str(self.private_dir),
                        worker_log=str(self.log_path("worker")),
                        app_socket=str(self.app_socket), env_file=str(self.env_file),
                        mariadb_socket=str(self.run_dir / "mariadb.sock"),
@@ -1241,7 +1395,7 @@ class Stack:
                 f.unlink()
 
     def wipe_data(self):
-        for sub in ("mariadb", "redis", "qredis", "ferretdb", "mail", "sms", "outbox", "media"):
+        for sub in ("mariadb", "redis", "qredis", "ferretdb", "mail", "sms", "outbox", "media", "private"):
             shutil.rmtree(self.var / sub, ignore_errors=True)
 
     def up(self, supervisor=False, fresh=False):
