@@ -20,16 +20,27 @@ Fixtures:
   mailbox      Mailbox: the .eml files the SMTP sink wrote (var/test/mail/)
   sms_gateway  SmsGateway: what the SMS gateway recorder (tools/smsgw.py)
                received, and its failure injection (cleared around each test)
+  stripe_webhook  StripeWebhook: sign, build and post Stripe webhook events
+               (POST /webhooks/stripe) with the stack's STRIPE_WEBHOOK_SECRET
+  private_dir  Path of PRIVATE_DIR (var/<profile>/private; invoices/ inside)
 
-Stack helpers: stack.redis(*args) (the page cache) and stack.qredis(*args,
+Stack helpers: stack.redis(*args) (the page cache), stack.qredis(*args,
 tls=False) (the durable Redis, with its password; tls=True goes through its
-TLS port with var/tls/localhost.crt).
+TLS port with var/tls/localhost.crt), stack.mariadb(sql) /
+stack.mariadb_rows(sql) (SQL as the app's MariaDB user over the stack's
+socket; read-only unless readonly=False).
+
+Stripe itself is stripe-mock (state["env"]["STRIPE_API_BASE"]): stateless,
+it answers every API call from fixtures and never sends webhooks.
 """
 import contextlib
 import email
 import email.policy
+import hashlib
+import hmac
 import json
 import os
+import secrets
 import select
 import signal
 import socket
@@ -175,6 +186,44 @@ class Stack:
         if r.returncode != 0:
             raise RuntimeError("redis-cli (qredis) %s failed: %s" % (" ".join(args), r.stderr))
         return r.stdout.strip()
+
+    def mariadb(self, sql, readonly=True, timeout=30):
+        """Run SQL as the app's MariaDB user (MARIADB_USER/MARIADB_PASSWORD
+        of the stack) on its database, through the `mariadb` client over the
+        stack's unix socket. Returns the output (--batch, no column names:
+        one line per row, tab-separated, NULL as "NULL"), stripped:
+
+            stock = int(stack.mariadb("SELECT stock FROM variants WHERE sku = 'X'"))
+
+        readonly=True (the default) runs the session READ ONLY: any write is
+        an error, so a check can never change the shop's data by accident.
+        Several statements separated by ';' are fine."""
+        env_vals = self.state.get("env", {})
+        user = env_vals.get("MARIADB_USER") or self.env_file_values()["MARIADB_USER"]
+        password = env_vals.get("MARIADB_PASSWORD") or self.env_file_values()["MARIADB_PASSWORD"]
+        database = env_vals.get("MARIADB_DATABASE") or self.env_file_values()["MARIADB_DATABASE"]
+        argv = ["mariadb", "--no-defaults", "--socket=%s" % self.state["paths"]["mariadb_socket"],
+                "--user=%s" % user, "--database=%s" % database, "--batch", "--skip-column-names",
+                "--connect-timeout=5", "--default-character-set=utf8mb4"]
+        script = sql.strip()
+        if not script.endswith(";"):
+            script += ";"
+        if readonly:
+            script = "SET SESSION TRANSACTION READ ONLY;\n" + script
+        # The password through the environment, not argv (ps shows argv).
+        env = dict(os.environ, MYSQL_PWD=password)
+        r = subprocess.run(argv, input=script + "\n", capture_output=True, text=True, timeout=timeout, env=env)
+        if r.returncode != 0:
+            raise RuntimeError("mariadb: %s\nfailed: %s" % (sql.strip(), r.stderr.strip()))
+        return r.stdout.strip()
+
+    def mariadb_rows(self, sql, readonly=True, timeout=30):
+        """stack.mariadb(sql) as a list of rows, each a list of column
+        values (str, or None for NULL)."""
+        out = self.mariadb(sql, readonly=readonly, timeout=timeout)
+        if not out:
+            return []
+        return [[None if c == "NULL" else c for c in line.split("\t")] for line in out.split("\n")]
 
     def master_pid(self):
         """pid of `shoease serve` (the master)."""
@@ -357,6 +406,123 @@ class SmsGateway:
             pytest.fail("sms gateway %s: %d of %d expected %s after %.1fs; the last ones:\n  %s" % (
                 self.path, len(got), count, source, timeout, "\n  ".join(have) or "(none)"))
         return got[0] if count == 1 else got[:count]
+
+
+# ------------------------------------------------------------------ Stripe webhooks
+
+class StripeWebhook:
+    """Stripe webhook events for POST /webhooks/stripe, signed the way Stripe
+    signs them: header Stripe-Signature "t=<unix time>,v1=<hex HMAC-SHA256
+    of '<t>.<raw body>' keyed with the endpoint's whsec_ secret>".
+
+        ev = stripe_webhook.event("payment_intent.succeeded", pi_id, 5998, order_number=number)
+        r = stripe_webhook.post(session, https_url, ev)
+        assert r.status_code == 200
+
+      secret                  the stack's STRIPE_WEBHOOK_SECRET (read from its env
+                              file each time, so a test that changes it there and
+                              restarts the app signs with the new one)
+      sign(body, timestamp=None, secret=None) -> header value
+      event(type, payment_intent_id, amount, currency="gbp",
+            order_number=None, event_id=None) -> dict (a Stripe event)
+      post(session, https_url, event, **overrides) -> requests.Response
+    """
+
+    PATH = "/webhooks/stripe"
+
+    def __init__(self, secret):
+        self._secret = secret   # a str, or a callable returning it
+
+    @property
+    def secret(self):
+        return self._secret() if callable(self._secret) else self._secret
+
+    def sign(self, payload, timestamp=None, secret=None):
+        """The Stripe-Signature header for payload (bytes, or str as UTF-8)
+        at timestamp (unix seconds, default now) with secret (default the
+        stack's)."""
+        if isinstance(payload, str):
+            payload = payload.encode("utf-8")
+        ts = int(time.time()) if timestamp is None else int(timestamp)
+        key = (self.secret if secret is None else secret).encode("utf-8")
+        mac = hmac.new(key, b"%d." % ts + payload, hashlib.sha256).hexdigest()
+        return "t=%d,v1=%s" % (ts, mac)
+
+    @staticmethod
+    def new_id(prefix):
+        return "%s_%s" % (prefix, secrets.token_hex(12))
+
+    def event(self, type, payment_intent_id, amount, currency="gbp", order_number=None, event_id=None):
+        """A Stripe event object as Stripe posts it. payment_intent.* events
+        carry the PaymentIntent (id payment_intent_id, status matching the
+        event: succeeded, requires_payment_method after payment_failed,
+        canceled, processing otherwise); charge.* events (charge.refunded)
+        carry a Charge whose payment_intent is payment_intent_id, fully
+        refunded for charge.refunded. metadata.order is order_number when
+        given (the app puts its order number there when it creates the
+        PaymentIntent)."""
+        now = int(time.time())
+        metadata = {} if order_number is None else {"order": order_number}
+        currency = currency.lower()
+        if type.startswith("charge."):
+            refunded = type == "charge.refunded"
+            obj = {
+                "id": self.new_id("ch"), "object": "charge", "amount": amount, "amount_captured": amount,
+                "amount_refunded": amount if refunded else 0, "captured": True, "created": now - 60,
+                "currency": currency, "livemode": False, "metadata": metadata, "paid": True,
+                "payment_intent": payment_intent_id, "refunded": refunded, "status": "succeeded",
+            }
+        else:
+            status = {"payment_intent.succeeded": "succeeded",
+                      "payment_intent.payment_failed": "requires_payment_method",
+                      "payment_intent.canceled": "canceled",
+                      "payment_intent.amount_capturable_updated": "requires_capture"}.get(type, "processing")
+            obj = {
+                "id": payment_intent_id, "object": "payment_intent", "amount": amount,
+                "amount_received": amount if status == "succeeded" else 0,
+                "capture_method": "automatic", "client_secret": "%s_secret_%s" % (payment_intent_id, secrets.token_hex(8)),
+                "created": now - 60, "currency": currency, "livemode": False, "metadata": metadata,
+                "payment_method_types": ["card"], "status": status,
+                "canceled_at": now if status == "canceled" else None,
+                "last_payment_error": {"code": "card_declined", "decline_code": "generic_decline",
+                                       "message": "Your card was declined.", "type": "card_error"}
+                if type == "payment_intent.payment_failed" else None,
+            }
+        return {
+            "id": event_id or self.new_id("evt"), "object": "event", "api_version": "2024-06-20",
+            "created": now, "type": type, "livemode": False, "pending_webhooks": 1,
+            "request": {"id": None, "idempotency_key": None},
+            "data": {"object": obj},
+        }
+
+    def post(self, session, https_url, event, **overrides):
+        """POST the event (a dict, or bytes/str sent as they are) to
+        https_url + /webhooks/stripe, signed. overrides:
+          timestamp=, secret=   sign with these instead (stale, wrong key)
+          signature=            send this Stripe-Signature instead (None: none)
+          body=                 send these bytes, still signed unless signature= is given
+          headers=              extra or replacing headers
+          path=                 another path
+          any other keyword     passed to session.post (timeout=, ...)"""
+        body = overrides.pop("body", None)
+        if body is None:
+            body = event if isinstance(event, (bytes, str)) else json.dumps(event, indent=2)
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        timestamp = overrides.pop("timestamp", None)
+        secret = overrides.pop("secret", None)
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        if "signature" in overrides:
+            sig = overrides.pop("signature")
+            if sig is not None:
+                headers["Stripe-Signature"] = sig
+        else:
+            headers["Stripe-Signature"] = self.sign(body, timestamp=timestamp, secret=secret)
+        headers.update(overrides.pop("headers", None) or {})
+        path = overrides.pop("path", self.PATH)
+        overrides.setdefault("timeout", 30)
+        overrides.setdefault("allow_redirects", False)
+        return session.post(https_url.rstrip("/") + path, data=body, headers=headers, **overrides)
 
 
 # ------------------------------------------------------------------ raw HTTP
@@ -554,6 +720,27 @@ def sms_gateway(state):
     gw.clear()
     yield gw
     gw.clear()
+
+
+@pytest.fixture(scope="session")
+def stripe_webhook(state):
+    """StripeWebhook signing with the stack's STRIPE_WEBHOOK_SECRET: the
+    app's environment if the stack puts it there, else the stack's env file
+    (var/<profile>/shoease.env, where tools/stack.py generates it)."""
+    def secret():
+        v = state.get("env", {}).get("STRIPE_WEBHOOK_SECRET") or \
+            Stack(state).env_file_values().get("STRIPE_WEBHOOK_SECRET")
+        if not v:
+            pytest.fail("the stack has no STRIPE_WEBHOOK_SECRET (tools/stack.py generates one)")
+        return v
+    secret()
+    return StripeWebhook(secret)
+
+
+@pytest.fixture(scope="session")
+def private_dir(state):
+    """PRIVATE_DIR of the stack (var/<profile>/private): invoices/<number>.pdf."""
+    return Path(state["paths"]["private_dir"])
 
 
 @pytest.fixture(scope="session")
