@@ -4,7 +4,8 @@
  * second run only regenerates image files that are missing. --force wipes
  * the catalogue tables (categories, brands, colours, products, variants,
  * images, reviews — nothing else) and loads the demo again. Everything is
- * inserted in one transaction, so a failed seed leaves nothing behind. */
+ * inserted in one unit of work (db_tx_run), so a failed seed leaves nothing
+ * behind. */
 #include "cmd/cmd.h"
 
 #include "cache/page_cache.h"
@@ -12,6 +13,7 @@
 #include "db/catalog_repo.h"
 #include "db/db.h"
 #include "db/migrate.h"
+#include "db/tx.h"
 #include "shop/demo_catalog.h"
 
 #include <stdio.h>
@@ -52,6 +54,32 @@ static int images(bool only_missing)
     return 0;
 }
 
+/* The whole load is one unit of work: a failed seed leaves nothing behind,
+ * and a deadlock retry inserts the same rows again (the demo catalogue is
+ * generated from a fixed seed). After the commit, every cached page goes
+ * (catalog_cache_invalidate: categories, brands, everything changed). */
+struct load {
+    bool force;
+    demo_counts n;
+};
+
+static void invalidate_all(void *arg)
+{
+    (void)arg;
+    catalog_cache_invalidate();
+}
+
+static int load_tx(db_tx *tx, void *arg)
+{
+    struct load *l = arg;
+    db_conn *c = db_tx_conn(tx);
+    if ((l->force && repo_wipe_catalogue(c) < 0) || demo_catalog_insert(c, &l->n, progress) < 0 ||
+        repo_meta_set(c, DEMO_CATALOG_META_KEY, DEMO_CATALOG_VERSION) < 0)
+        return DB_TX_FAILED;
+    db_tx_after_commit(tx, invalidate_all, NULL, NULL);
+    return DB_TX_OK;
+}
+
 static int run(bool force)
 {
     int pending = migrate_pending();
@@ -66,8 +94,8 @@ static int run(bool force)
     }
     char version[64] = "";
     int64_t products = 0, variants = 0;
-    if (repo_meta_get(DEMO_CATALOG_META_KEY, version, sizeof version) < 0 || repo_count_rows("products", &products) < 0 ||
-        repo_count_rows("variants", &variants) < 0) {
+    if (repo_meta_get(c, DEMO_CATALOG_META_KEY, version, sizeof version) < 0 ||
+        repo_count_rows(c, "products", &products) < 0 || repo_count_rows(c, "variants", &variants) < 0) {
         fprintf(stderr, "seed: cannot read the catalogue: %s\n", db_last_error());
         return 1;
     }
@@ -87,26 +115,19 @@ static int run(bool force)
     }
 
     double t0 = now_seconds();
-    demo_counts n;
-    if (db_begin(c) < 0) {
-        fprintf(stderr, "seed: %s\n", db_last_error());
-        return 1;
-    }
     if (force) printf("seed: --force: removing the catalogue (%lld products)\n", (long long)products);
-    if ((force && repo_wipe_catalogue() < 0) || demo_catalog_insert(&n, progress) < 0 ||
-        repo_meta_set(DEMO_CATALOG_META_KEY, DEMO_CATALOG_VERSION) < 0 || db_commit(c) < 0) {
+    struct load l = {.force = force};
+    if (db_tx_run(load_tx, &l) != DB_TX_OK) {
         if (tty) putchar('\n');
         fprintf(stderr, "seed: failed, nothing was changed: %s\n", db_last_error());
-        db_rollback(c);
         return 1;
     }
     double t1 = now_seconds();
-    catalog_cache_invalidate();
     int rc = images(false);
     printf("seed: demo catalogue v%s loaded: %d categories, %d brands, %d colours, %d products, %d variants, "
            "%d images, %d reviews (database %.1f s, total %.1f s)\n",
-           DEMO_CATALOG_VERSION, n.categories, n.brands, n.colours, n.products, n.variants, n.images, n.reviews,
-           t1 - t0, now_seconds() - t0);
+           DEMO_CATALOG_VERSION, l.n.categories, l.n.brands, l.n.colours, l.n.products, l.n.variants, l.n.images,
+           l.n.reviews, t1 - t0, now_seconds() - t0);
     return rc < 0 ? 1 : 0;
 }
 

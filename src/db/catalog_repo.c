@@ -653,119 +653,84 @@ static int recompute_rating(db_conn *c, int64_t product_id)
     return simple_exec(st);
 }
 
-/* Finish a write transaction: commit on rc == 0, else roll back. */
-static int finish_tx(db_conn *c, int rc)
+/* A row locked by a unique key, as CATALOG_OK / CATALOG_ERR_NOT_FOUND /
+ * CATALOG_ERR_STORE. */
+static int lock_result(int r) { return r < 0 ? CATALOG_ERR_STORE : r == 0 ? CATALOG_ERR_NOT_FOUND : CATALOG_OK; }
+
+int repo_set_stock(db_conn *c, const char *sku, int64_t n, int64_t *variant_id, int64_t *old_stock)
 {
-    if (rc == CATALOG_OK) {
-        if (db_commit(c) < 0) {
-            db_rollback(c);
-            return CATALOG_ERR_STORE;
-        }
-        return CATALOG_OK;
-    }
-    db_rollback(c);
+    db_stmt *st = db_prepare(c, "SELECT id, stock FROM variants WHERE sku = ? FOR UPDATE");
+    if (!st) return CATALOG_ERR_STORE;
+    db_bind_text(st, 0, sku, -1);
+    int rc = lock_result(exec_fetch(st));
+    if (rc != CATALOG_OK) return rc;
+    *variant_id = db_col_int64(st, 0);
+    *old_stock = db_col_int64(st, 1);
+    db_reset(st);
+    if (!(st = db_prepare(c, "UPDATE variants SET stock = ? WHERE id = ?"))) return CATALOG_ERR_STORE;
+    db_bind_int64(st, 0, n);
+    db_bind_int64(st, 1, *variant_id);
+    return simple_exec(st) < 0 ? CATALOG_ERR_STORE : CATALOG_OK;
+}
+
+int repo_set_price(db_conn *c, const char *slug, int64_t price, int64_t compare_at, int64_t *product_id)
+{
+    int rc = lock_result(lock_id(c, "SELECT id FROM products WHERE slug = ? FOR UPDATE", slug, 0, product_id));
+    if (rc != CATALOG_OK) return rc;
+    db_stmt *st = db_prepare(c, "UPDATE products SET price = ?, compare_at_price = ? WHERE id = ?");
+    if (!st) return CATALOG_ERR_STORE;
+    db_bind_int64(st, 0, price);
+    if (compare_at < 0) db_bind_null(st, 1);
+    else db_bind_int64(st, 1, compare_at);
+    db_bind_int64(st, 2, *product_id);
+    return simple_exec(st) < 0 ? CATALOG_ERR_STORE : CATALOG_OK;
+}
+
+int repo_add_review(db_conn *c, const char *slug, int rating, const char *title, const char *body, const char *author,
+                    const char *status, bool verified, int64_t *product_id, int64_t *id_out)
+{
+    /* The product row is locked first (as in moderation) so aggregates of
+     * concurrent review changes are computed one after the other. */
+    int rc = lock_result(lock_id(c, "SELECT id FROM products WHERE slug = ? FOR UPDATE", slug, 0, product_id));
+    if (rc != CATALOG_OK) return rc;
+    db_stmt *st = db_prepare(c, "INSERT INTO reviews (product_id, rating, title, body, author_name,"
+                                " verified_purchase, status) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    if (!st) return CATALOG_ERR_STORE;
+    db_bind_int64(st, 0, *product_id);
+    db_bind_int64(st, 1, rating);
+    db_bind_text(st, 2, title, -1);
+    db_bind_text(st, 3, body, -1);
+    db_bind_text(st, 4, author, -1);
+    db_bind_int64(st, 5, verified ? 1 : 0);
+    db_bind_text(st, 6, status, -1);
+    if (db_exec(st) < 0) rc = CATALOG_ERR_STORE;
+    else if (id_out) *id_out = (int64_t)db_insert_id(st);
+    db_reset(st);
+    if (rc == CATALOG_OK && strcmp(status, "approved") == 0 && recompute_rating(c, *product_id) < 0) rc = CATALOG_ERR_STORE;
     return rc;
 }
 
-int repo_set_stock(const char *sku, int64_t n)
+int repo_moderate_review(db_conn *c, int64_t id, const char *status, int64_t *product_id)
 {
-    db_conn *c = db_conn_get();
-    if (!c || db_begin(c) < 0) return CATALOG_ERR_STORE;
-    int64_t id = 0;
-    int r = lock_id(c, "SELECT id FROM variants WHERE sku = ? FOR UPDATE", sku, 0, &id);
-    int rc = r < 0 ? CATALOG_ERR_STORE : r == 0 ? CATALOG_ERR_NOT_FOUND : CATALOG_OK;
-    if (rc == CATALOG_OK) {
-        db_stmt *st = db_prepare(c, "UPDATE variants SET stock = ? WHERE id = ?");
-        if (!st) rc = CATALOG_ERR_STORE;
-        else {
-            db_bind_int64(st, 0, n);
-            db_bind_int64(st, 1, id);
-            if (simple_exec(st) < 0) rc = CATALOG_ERR_STORE;
-        }
-    }
-    return finish_tx(c, rc);
-}
-
-int repo_set_price(const char *slug, int64_t price, int64_t compare_at)
-{
-    db_conn *c = db_conn_get();
-    if (!c || db_begin(c) < 0) return CATALOG_ERR_STORE;
-    int64_t id = 0;
-    int r = lock_id(c, "SELECT id FROM products WHERE slug = ? FOR UPDATE", slug, 0, &id);
-    int rc = r < 0 ? CATALOG_ERR_STORE : r == 0 ? CATALOG_ERR_NOT_FOUND : CATALOG_OK;
-    if (rc == CATALOG_OK) {
-        db_stmt *st = db_prepare(c, "UPDATE products SET price = ?, compare_at_price = ? WHERE id = ?");
-        if (!st) rc = CATALOG_ERR_STORE;
-        else {
-            db_bind_int64(st, 0, price);
-            if (compare_at < 0) db_bind_null(st, 1);
-            else db_bind_int64(st, 1, compare_at);
-            db_bind_int64(st, 2, id);
-            if (simple_exec(st) < 0) rc = CATALOG_ERR_STORE;
-        }
-    }
-    return finish_tx(c, rc);
-}
-
-int repo_add_review(const char *slug, int rating, const char *title, const char *body, const char *author,
-                    const char *status, bool verified, int64_t *id_out)
-{
-    db_conn *c = db_conn_get();
-    if (!c || db_begin(c) < 0) return CATALOG_ERR_STORE;
-    int64_t pid = 0;
-    /* The product row is locked first (as in moderation) so aggregates of
-     * concurrent review changes are computed one after the other. */
-    int r = lock_id(c, "SELECT id FROM products WHERE slug = ? FOR UPDATE", slug, 0, &pid);
-    int rc = r < 0 ? CATALOG_ERR_STORE : r == 0 ? CATALOG_ERR_NOT_FOUND : CATALOG_OK;
-    if (rc == CATALOG_OK) {
-        db_stmt *st = db_prepare(c, "INSERT INTO reviews (product_id, rating, title, body, author_name,"
-                                    " verified_purchase, status) VALUES (?, ?, ?, ?, ?, ?, ?)");
-        if (!st) rc = CATALOG_ERR_STORE;
-        else {
-            db_bind_int64(st, 0, pid);
-            db_bind_int64(st, 1, rating);
-            db_bind_text(st, 2, title, -1);
-            db_bind_text(st, 3, body, -1);
-            db_bind_text(st, 4, author, -1);
-            db_bind_int64(st, 5, verified ? 1 : 0);
-            db_bind_text(st, 6, status, -1);
-            if (db_exec(st) < 0) rc = CATALOG_ERR_STORE;
-            else if (id_out) *id_out = (int64_t)db_insert_id(st);
-            db_reset(st);
-        }
-    }
-    if (rc == CATALOG_OK && strcmp(status, "approved") == 0 && recompute_rating(c, pid) < 0) rc = CATALOG_ERR_STORE;
-    return finish_tx(c, rc);
-}
-
-int repo_moderate_review(int64_t id, const char *status)
-{
-    db_conn *c = db_conn_get();
-    if (!c || db_begin(c) < 0) return CATALOG_ERR_STORE;
-    int64_t pid = 0, locked = 0;
-    int r = lock_id(c, "SELECT product_id FROM reviews WHERE id = ?", NULL, id, &pid);
-    int rc = r < 0 ? CATALOG_ERR_STORE : r == 0 ? CATALOG_ERR_NOT_FOUND : CATALOG_OK;
-    if (rc == CATALOG_OK && lock_id(c, "SELECT id FROM products WHERE id = ? FOR UPDATE", NULL, pid, &locked) != 1)
+    int64_t locked = 0;
+    int rc = lock_result(lock_id(c, "SELECT product_id FROM reviews WHERE id = ?", NULL, id, product_id));
+    if (rc == CATALOG_OK && lock_id(c, "SELECT id FROM products WHERE id = ? FOR UPDATE", NULL, *product_id, &locked) != 1)
         rc = CATALOG_ERR_STORE;
-    if (rc == CATALOG_OK) {
-        db_stmt *st = db_prepare(c, "UPDATE reviews SET status = ? WHERE id = ?");
-        if (!st) rc = CATALOG_ERR_STORE;
-        else {
-            db_bind_text(st, 0, status, -1);
-            db_bind_int64(st, 1, id);
-            if (simple_exec(st) < 0) rc = CATALOG_ERR_STORE;
-        }
-    }
-    if (rc == CATALOG_OK && recompute_rating(c, pid) < 0) rc = CATALOG_ERR_STORE;
-    return finish_tx(c, rc);
+    if (rc != CATALOG_OK) return rc;
+    db_stmt *st = db_prepare(c, "UPDATE reviews SET status = ? WHERE id = ?");
+    if (!st) return CATALOG_ERR_STORE;
+    db_bind_text(st, 0, status, -1);
+    db_bind_int64(st, 1, id);
+    if (simple_exec(st) < 0 || recompute_rating(c, *product_id) < 0) return CATALOG_ERR_STORE;
+    return CATALOG_OK;
 }
 
 /* ------------------------------------------------------------------ */
 /* Seeding                                                              */
 
-int repo_meta_get(const char *key, char *out, size_t outlen)
+int repo_meta_get(db_conn *c, const char *key, char *out, size_t outlen)
 {
-    db_stmt *st = db_prepare(db_conn_get(), "SELECT meta_value FROM app_meta WHERE meta_key = ?");
+    db_stmt *st = db_prepare(c, "SELECT meta_value FROM app_meta WHERE meta_key = ?");
     if (!st) return -1;
     db_bind_text(st, 0, key, -1);
     int r = exec_fetch(st);
@@ -776,9 +741,9 @@ int repo_meta_get(const char *key, char *out, size_t outlen)
     return r;
 }
 
-int repo_meta_set(const char *key, const char *value)
+int repo_meta_set(db_conn *c, const char *key, const char *value)
 {
-    db_stmt *st = db_prepare(db_conn_get(), "INSERT INTO app_meta (meta_key, meta_value) VALUES (?, ?)"
+    db_stmt *st = db_prepare(c, "INSERT INTO app_meta (meta_key, meta_value) VALUES (?, ?)"
                                             " ON DUPLICATE KEY UPDATE meta_value = VALUES(meta_value)");
     if (!st) return -1;
     db_bind_text(st, 0, key, -1);
@@ -786,7 +751,7 @@ int repo_meta_set(const char *key, const char *value)
     return simple_exec(st);
 }
 
-int repo_count_rows(const char *table, int64_t *n)
+int repo_count_rows(db_conn *c, const char *table, int64_t *n)
 {
     static const char *const tables[][2] = {
         {"categories", "SELECT COUNT(*) FROM categories"},
@@ -799,7 +764,7 @@ int repo_count_rows(const char *table, int64_t *n)
     };
     for (size_t i = 0; i < sizeof tables / sizeof *tables; i++) {
         if (strcmp(tables[i][0], table) != 0) continue;
-        db_stmt *st = db_prepare(db_conn_get(), tables[i][1]);
+        db_stmt *st = db_prepare(c, tables[i][1]);
         if (!st) return -1;
         int r = exec_fetch(st);
         if (r < 0) return -1;
@@ -811,14 +776,12 @@ int repo_count_rows(const char *table, int64_t *n)
     return -1;
 }
 
-int repo_wipe_catalogue(void)
+int repo_wipe_catalogue(db_conn *c)
 {
     static const char *const deletes[] = {
         "DELETE FROM reviews", "DELETE FROM product_images", "DELETE FROM variants", "DELETE FROM products",
         "DELETE FROM brands", "DELETE FROM colours",
     };
-    db_conn *c = db_conn_get();
-    if (!c) return -1;
     for (size_t i = 0; i < sizeof deletes / sizeof *deletes; i++) {
         db_stmt *st = db_prepare(c, deletes[i]);
         if (!st || simple_exec(st) < 0) return -1;
@@ -844,9 +807,9 @@ static int64_t insert_id_or_fail(db_stmt *st)
     return id;
 }
 
-int64_t repo_insert_category(int64_t parent_id, const char *slug, const char *name, int position)
+int64_t repo_insert_category(db_conn *c, int64_t parent_id, const char *slug, const char *name, int position)
 {
-    db_stmt *st = db_prepare(db_conn_get(), "INSERT INTO categories (parent_id, slug, name, position) VALUES (?, ?, ?, ?)");
+    db_stmt *st = db_prepare(c, "INSERT INTO categories (parent_id, slug, name, position) VALUES (?, ?, ?, ?)");
     if (!st) return -1;
     if (parent_id > 0) db_bind_int64(st, 0, parent_id);
     else db_bind_null(st, 0);
@@ -856,18 +819,18 @@ int64_t repo_insert_category(int64_t parent_id, const char *slug, const char *na
     return insert_id_or_fail(st);
 }
 
-int64_t repo_insert_brand(const char *slug, const char *name)
+int64_t repo_insert_brand(db_conn *c, const char *slug, const char *name)
 {
-    db_stmt *st = db_prepare(db_conn_get(), "INSERT INTO brands (slug, name) VALUES (?, ?)");
+    db_stmt *st = db_prepare(c, "INSERT INTO brands (slug, name) VALUES (?, ?)");
     if (!st) return -1;
     db_bind_text(st, 0, slug, -1);
     db_bind_text(st, 1, name, -1);
     return insert_id_or_fail(st);
 }
 
-int64_t repo_insert_colour(const char *slug, const char *name, const char *hex, int position)
+int64_t repo_insert_colour(db_conn *c, const char *slug, const char *name, const char *hex, int position)
 {
-    db_stmt *st = db_prepare(db_conn_get(), "INSERT INTO colours (slug, name, hex, position) VALUES (?, ?, ?, ?)");
+    db_stmt *st = db_prepare(c, "INSERT INTO colours (slug, name, hex, position) VALUES (?, ?, ?, ?)");
     if (!st) return -1;
     db_bind_text(st, 0, slug, -1);
     db_bind_text(st, 1, name, -1);
@@ -876,9 +839,9 @@ int64_t repo_insert_colour(const char *slug, const char *name, const char *hex, 
     return insert_id_or_fail(st);
 }
 
-int64_t repo_insert_product(const repo_new_product *p)
+int64_t repo_insert_product(db_conn *c, const repo_new_product *p)
 {
-    db_stmt *st = db_prepare(db_conn_get(),
+    db_stmt *st = db_prepare(c,
                              "INSERT INTO products (slug, name, description, brand_id, category_id, price,"
                              " compare_at_price, currency, gender, material, tags, active, featured, popularity,"
                              " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?,"
@@ -903,10 +866,10 @@ int64_t repo_insert_product(const repo_new_product *p)
     return insert_id_or_fail(st);
 }
 
-int repo_insert_variant(int64_t product_id, int64_t colour_id, const char *sku, const char *system,
+int repo_insert_variant(db_conn *c, int64_t product_id, int64_t colour_id, const char *sku, const char *system,
                         double size_value, const char *size_label, const char *width, int64_t stock)
 {
-    db_stmt *st = db_prepare(db_conn_get(),
+    db_stmt *st = db_prepare(c,
                              "INSERT INTO variants (product_id, colour_id, sku, size_system, size_value, size_label,"
                              " width, stock) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     if (!st) return -1;
@@ -923,9 +886,9 @@ int repo_insert_variant(int64_t product_id, int64_t colour_id, const char *sku, 
     return simple_exec(st);
 }
 
-int repo_insert_image(int64_t product_id, int64_t colour_id, const char *url, const char *alt, int position)
+int repo_insert_image(db_conn *c, int64_t product_id, int64_t colour_id, const char *url, const char *alt, int position)
 {
-    db_stmt *st = db_prepare(db_conn_get(), "INSERT INTO product_images (product_id, colour_id, url, alt, position)"
+    db_stmt *st = db_prepare(c, "INSERT INTO product_images (product_id, colour_id, url, alt, position)"
                                             " VALUES (?, ?, ?, ?, ?)");
     if (!st) return -1;
     db_bind_int64(st, 0, product_id);
@@ -937,10 +900,10 @@ int repo_insert_image(int64_t product_id, int64_t colour_id, const char *url, co
     return simple_exec(st);
 }
 
-int repo_insert_review_seed(int64_t product_id, int rating, const char *title, const char *body, const char *author,
-                            bool verified, const char *status, int64_t age_seconds)
+int repo_insert_review_seed(db_conn *c, int64_t product_id, int rating, const char *title, const char *body,
+                            const char *author, bool verified, const char *status, int64_t age_seconds)
 {
-    db_stmt *st = db_prepare(db_conn_get(),
+    db_stmt *st = db_prepare(c,
                              "INSERT INTO reviews (product_id, rating, title, body, author_name, verified_purchase,"
                              " status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP() - INTERVAL ? SECOND)");
     if (!st) return -1;
@@ -955,9 +918,9 @@ int repo_insert_review_seed(int64_t product_id, int rating, const char *title, c
     return simple_exec(st);
 }
 
-int repo_recompute_all_ratings(void)
+int repo_recompute_all_ratings(db_conn *c)
 {
-    db_stmt *st = db_prepare(db_conn_get(),
+    db_stmt *st = db_prepare(c,
                              "UPDATE products p LEFT JOIN (SELECT product_id, COUNT(*) AS n, ROUND(AVG(rating), 2) AS avg"
                              " FROM reviews WHERE status = 'approved' GROUP BY product_id) r ON r.product_id = p.id"
                              " SET p.rating_count = COALESCE(r.n, 0), p.rating_avg = COALESCE(r.avg, 0)");

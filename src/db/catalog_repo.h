@@ -20,11 +20,14 @@
  * cached per connection by db_prepare.
  *
  * Functions return 0 on success and -1 on a store error (logged), unless
- * documented otherwise. */
+ * documented otherwise. Readers use the thread's connection; writers take
+ * the connection of the caller's unit of work (db/tx.h) and never begin,
+ * commit or roll back. */
 #ifndef SHOEASE_DB_CATALOG_REPO_H
 #define SHOEASE_DB_CATALOG_REPO_H
 
 #include "core/arena.h"
+#include "db/db.h"
 #include "shop/catalog.h"
 
 #include <stdbool.h>
@@ -156,21 +159,27 @@ int repo_cards_by_slugs(arena *a, const char *const *slugs, int n, repo_card **o
 /* A product's brand slug and gender: 1 found, 0 not, -1 error. */
 int repo_product_facts(const char *slug, char *brand, size_t brandlen, char *gender, size_t genderlen);
 
-/* ---- Store-owner writes: each one transaction; 0, or CATALOG_ERR_* ---- */
-int repo_set_stock(const char *sku, int64_t n);
-int repo_set_price(const char *slug, int64_t price, int64_t compare_at);
-int repo_add_review(const char *slug, int rating, const char *title, const char *body, const char *author,
-                    const char *status, bool verified, int64_t *id_out);
-int repo_moderate_review(int64_t id, const char *status);
+/* ---- Store-owner writes ----
+ * Statements only, on the caller's unit of work's connection (db/tx.h:
+ * shop/catalog_admin.c runs them with db_tx_run). 0 (CATALOG_OK), or
+ * CATALOG_ERR_NOT_FOUND / CATALOG_ERR_STORE. Each locks the row it changes
+ * (SELECT … FOR UPDATE) and reports what the caller needs to invalidate
+ * cached pages. */
+/* *variant_id and the stock before the change. */
+int repo_set_stock(db_conn *c, const char *sku, int64_t n, int64_t *variant_id, int64_t *old_stock);
+int repo_set_price(db_conn *c, const char *slug, int64_t price, int64_t compare_at, int64_t *product_id);
+int repo_add_review(db_conn *c, const char *slug, int rating, const char *title, const char *body, const char *author,
+                    const char *status, bool verified, int64_t *product_id, int64_t *id_out);
+int repo_moderate_review(db_conn *c, int64_t id, const char *status, int64_t *product_id);
 
-/* ---- Seeding (the caller runs the transaction) ---- */
-int repo_meta_get(const char *key, char *out, size_t outlen);   /* 1 found, 0 absent, -1 error */
-int repo_meta_set(const char *key, const char *value);
-int repo_count_rows(const char *table, int64_t *n);   /* table: one of the catalogue tables */
-int repo_wipe_catalogue(void);                        /* DELETE all catalogue rows (in the caller's tx) */
-int64_t repo_insert_category(int64_t parent_id, const char *slug, const char *name, int position);
-int64_t repo_insert_brand(const char *slug, const char *name);
-int64_t repo_insert_colour(const char *slug, const char *name, const char *hex, int position);
+/* ---- Seeding (statements only, inside the caller's unit of work) ---- */
+int repo_meta_get(db_conn *c, const char *key, char *out, size_t outlen);   /* 1 found, 0 absent, -1 error */
+int repo_meta_set(db_conn *c, const char *key, const char *value);
+int repo_count_rows(db_conn *c, const char *table, int64_t *n);   /* table: one of the catalogue tables */
+int repo_wipe_catalogue(db_conn *c);                              /* DELETE all catalogue rows */
+int64_t repo_insert_category(db_conn *c, int64_t parent_id, const char *slug, const char *name, int position);
+int64_t repo_insert_brand(db_conn *c, const char *slug, const char *name);
+int64_t repo_insert_colour(db_conn *c, const char *slug, const char *name, const char *hex, int position);
 typedef struct repo_new_product {
     const char *slug, *name, *description, *currency, *gender, *material, *tags;
     int64_t brand_id, category_id, price, compare_at;  /* compare_at -1 = none */
@@ -178,14 +187,14 @@ typedef struct repo_new_product {
     int64_t popularity;
     int64_t age_seconds;          /* created_at = now - age */
 } repo_new_product;
-int64_t repo_insert_product(const repo_new_product *p);
-int repo_insert_variant(int64_t product_id, int64_t colour_id, const char *sku, const char *system,
+int64_t repo_insert_product(db_conn *c, const repo_new_product *p);
+int repo_insert_variant(db_conn *c, int64_t product_id, int64_t colour_id, const char *sku, const char *system,
                         double size_value, const char *size_label, const char *width, int64_t stock);
-int repo_insert_image(int64_t product_id, int64_t colour_id, const char *url, const char *alt, int position);
-int repo_insert_review_seed(int64_t product_id, int rating, const char *title, const char *body, const char *author,
-                            bool verified, const char *status, int64_t age_seconds);
+int repo_insert_image(db_conn *c, int64_t product_id, int64_t colour_id, const char *url, const char *alt, int position);
+int repo_insert_review_seed(db_conn *c, int64_t product_id, int rating, const char *title, const char *body,
+                            const char *author, bool verified, const char *status, int64_t age_seconds);
 /* Recompute rating_avg/rating_count of every product from approved reviews. */
-int repo_recompute_all_ratings(void);
+int repo_recompute_all_ratings(db_conn *c);
 
 /* Image files for every product×colour image under /media/products/:
  * calls fn with what a generator needs to draw it. */

@@ -186,8 +186,8 @@ int catalog_search_terms(const char *q, char *out, size_t outlen);
 int catalog_clamp_page(int page, int64_t total, int per_page, int *pages);
 
 /* ---- Store-owner writes (shop/catalog_admin.c) ----
- * Each runs in ONE transaction and calls catalog_cache_invalidate() after
- * the commit. They return CATALOG_OK or a negative catalog_result;
+ * Each runs as ONE unit of work (db_tx_run) and calls
+ * catalog_cache_invalidate() after the commit (an after-commit hook). They return CATALOG_OK or a negative catalog_result;
  * catalog_last_error() then says why in words fit for the store owner. */
 enum catalog_result { CATALOG_OK = 0, CATALOG_ERR_STORE = -1, CATALOG_ERR_NOT_FOUND = -2, CATALOG_ERR_INVALID = -3 };
 enum catalog_review_status { REVIEW_PENDING, REVIEW_APPROVED, REVIEW_REJECTED };

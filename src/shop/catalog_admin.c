@@ -1,19 +1,21 @@
 /* catalog_admin.c — the store owner's catalogue writes (see catalog.h).
  *
- * Validation happens here; each write is one transaction in
- * db/catalog_repo.c; after it commits, catalog_cache_invalidate() bumps the
- * catalogue version so no cached page shows the old value. (Kept apart from
- * catalog.c so that code which only parses filters does not link the
- * cache.) */
+ * Validation happens here; each write is one unit of work (db_tx_run) of
+ * statements in db/catalog_repo.c; after it commits, an after-commit hook
+ * (catalog_cache_invalidate) bumps the catalogue version so no cached page
+ * shows the old value. (Kept apart from catalog.c so that code which only
+ * parses filters does not link the cache.) */
 #include "shop/catalog.h"
 
 #include "cache/page_cache.h"
 #include "core/log.h"
 #include "core/text.h"
 #include "db/catalog_repo.h"
+#include "db/tx.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static __thread char last_error[256];
@@ -43,15 +45,16 @@ const char *catalog_review_status_name(enum catalog_review_status status)
     return status >= REVIEW_PENDING && status <= REVIEW_REJECTED ? status_names[status] : "pending";
 }
 
-/* After a successful commit: bump the catalogue version. */
-static int committed(int rc)
+/* After the commit: bump the catalogue version. */
+static void invalidate(void *arg)
 {
-    if (rc != CATALOG_OK) return rc;
-    last_error[0] = '\0';
+    (void)arg;
     if (catalog_cache_invalidate() < 0)
         log_warn("catalog: change committed but the page cache could not be invalidated (Redis unreachable)");
-    return CATALOG_OK;
 }
+
+/* ------------------------------------------------------------------ */
+/* Store-owner writes                                                   */
 
 static int store_error(int rc, const char *what, const char *key)
 {
@@ -73,13 +76,45 @@ static bool key_ok(const char *s, size_t max)
     return s && *s && strlen(s) <= max && text_valid_utf8(s, strlen(s));
 }
 
+/* The outcome of a unit of work: CATALOG_OK, or why not. */
+static int finish(int rc, const char *what, const char *key)
+{
+    if (rc == DB_TX_OK) {
+        last_error[0] = '\0';
+        return CATALOG_OK;
+    }
+    return store_error(rc == CATALOG_ERR_NOT_FOUND ? rc : CATALOG_ERR_STORE, what, key);
+}
+
+struct set_stock { const char *sku; int64_t n; };
+
+static int set_stock_tx(db_tx *tx, void *arg)
+{
+    struct set_stock *a = arg;
+    int64_t id, old;
+    int rc = repo_set_stock(db_tx_conn(tx), a->sku, a->n, &id, &old);
+    if (rc != CATALOG_OK) return rc;
+    return db_tx_after_commit(tx, invalidate, NULL, NULL) < 0 ? DB_TX_FAILED : DB_TX_OK;
+}
+
 int catalog_set_stock(const char *sku, int64_t n)
 {
     if (!key_ok(sku, 64)) return fail(CATALOG_ERR_INVALID, "SKU must be 1 to 64 characters");
     if (n < 0 || n > CATALOG_STOCK_MAX)
         return fail(CATALOG_ERR_INVALID, "stock must be a whole number from 0 to %d", CATALOG_STOCK_MAX);
-    int rc = repo_set_stock(sku, n);
-    return rc == CATALOG_OK ? committed(rc) : store_error(rc, "variant with SKU", sku);
+    struct set_stock a = {sku, n};
+    return finish(db_tx_run(set_stock_tx, &a), "variant with SKU", sku);
+}
+
+struct set_price { const char *slug; int64_t price, compare_at; };
+
+static int set_price_tx(db_tx *tx, void *arg)
+{
+    struct set_price *a = arg;
+    int64_t id;
+    int rc = repo_set_price(db_tx_conn(tx), a->slug, a->price, a->compare_at, &id);
+    if (rc != CATALOG_OK) return rc;
+    return db_tx_after_commit(tx, invalidate, NULL, NULL) < 0 ? DB_TX_FAILED : DB_TX_OK;
 }
 
 int catalog_set_price(const char *slug, int64_t price, int64_t compare_at)
@@ -88,8 +123,8 @@ int catalog_set_price(const char *slug, int64_t price, int64_t compare_at)
     if (price < 0 || price > CATALOG_PRICE_LIMIT) return fail(CATALOG_ERR_INVALID, "price must be 0 or more (minor units)");
     if (compare_at != -1 && (compare_at <= price || compare_at > CATALOG_PRICE_LIMIT))
         return fail(CATALOG_ERR_INVALID, "the compare-at price must be higher than the price");
-    int rc = repo_set_price(slug, price, compare_at);
-    return rc == CATALOG_OK ? committed(rc) : store_error(rc, "product", slug);
+    struct set_price a = {slug, price, compare_at};
+    return finish(db_tx_run(set_price_tx, &a), "product", slug);
 }
 
 /* Text a shopper wrote: valid UTF-8, min..max characters, no control
@@ -116,6 +151,23 @@ static bool text_ok(const char *what, const char *s, size_t min, size_t max, boo
     return true;
 }
 
+struct add_review {
+    const char *slug, *title, *body, *author, *status;
+    int rating;
+    int64_t *id_out;
+};
+
+static int add_review_tx(db_tx *tx, void *arg)
+{
+    struct add_review *a = arg;
+    int64_t product_id;
+    /* verified_purchase: false — only the order code may set it (see migrations/0002). */
+    int rc = repo_add_review(db_tx_conn(tx), a->slug, a->rating, a->title, a->body, a->author, a->status, false,
+                             &product_id, a->id_out);
+    if (rc != CATALOG_OK) return rc;
+    return db_tx_after_commit(tx, invalidate, NULL, NULL) < 0 ? DB_TX_FAILED : DB_TX_OK;
+}
+
 int catalog_add_review(const char *slug, int rating, const char *title, const char *body, const char *author,
                        enum catalog_review_status status, int64_t *id_out)
 {
@@ -126,17 +178,27 @@ int catalog_add_review(const char *slug, int rating, const char *title, const ch
         !text_ok("author name", author, 1, CATALOG_REVIEW_AUTHOR_MAX, false))
         return CATALOG_ERR_INVALID;
     if (status < REVIEW_PENDING || status > REVIEW_REJECTED) return fail(CATALOG_ERR_INVALID, "unknown review status");
-    /* verified_purchase: false — only the order code may set it (see migrations/0002). */
-    int rc = repo_add_review(slug, rating, title, body, author, catalog_review_status_name(status), false, id_out);
-    return rc == CATALOG_OK ? committed(rc) : store_error(rc, "product", slug);
+    struct add_review a = {slug, title, body, author, catalog_review_status_name(status), rating, id_out};
+    return finish(db_tx_run(add_review_tx, &a), "product", slug);
+}
+
+struct moderate { int64_t id; const char *status; };
+
+static int moderate_tx(db_tx *tx, void *arg)
+{
+    struct moderate *a = arg;
+    int64_t product_id;
+    int rc = repo_moderate_review(db_tx_conn(tx), a->id, a->status, &product_id);
+    if (rc != CATALOG_OK) return rc;
+    return db_tx_after_commit(tx, invalidate, NULL, NULL) < 0 ? DB_TX_FAILED : DB_TX_OK;
 }
 
 int catalog_moderate_review(int64_t id, enum catalog_review_status status)
 {
     if (id <= 0) return fail(CATALOG_ERR_INVALID, "review id must be a positive whole number");
     if (status < REVIEW_PENDING || status > REVIEW_REJECTED) return fail(CATALOG_ERR_INVALID, "unknown review status");
-    int rc = repo_moderate_review(id, catalog_review_status_name(status));
+    struct moderate a = {id, catalog_review_status_name(status)};
     char key[32];
     snprintf(key, sizeof key, "%lld", (long long)id);
-    return rc == CATALOG_OK ? committed(rc) : store_error(rc, "review", key);
+    return finish(db_tx_run(moderate_tx, &a), "review", key);
 }

@@ -6,6 +6,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "db/catalog_repo.h"
+#include "db/db.h"
 
 #include <errno.h>
 #include <math.h>
@@ -277,23 +278,23 @@ static int pick_brand(enum kind k, bool kids)
 
 static int64_t cat_ids[3][8], top_ids[3], brand_ids[COUNT(brands)], colour_ids[COUNT(colours)];
 
-static int insert_reference_data(demo_counts *counts)
+static int insert_reference_data(db_conn *c, demo_counts *counts)
 {
     for (int i = 0; i < COUNT(brands); i++) {
-        if ((brand_ids[i] = repo_insert_brand(brands[i].slug, brands[i].name)) < 0) return -1;
+        if ((brand_ids[i] = repo_insert_brand(c, brands[i].slug, brands[i].name)) < 0) return -1;
         counts->brands++;
     }
     for (int i = 0; i < COUNT(colours); i++) {
-        if ((colour_ids[i] = repo_insert_colour(colours[i].slug, colours[i].name, colours[i].hex, i + 1)) < 0) return -1;
+        if ((colour_ids[i] = repo_insert_colour(c, colours[i].slug, colours[i].name, colours[i].hex, i + 1)) < 0) return -1;
         counts->colours++;
     }
     for (int t = 0; t < COUNT(tops); t++) {
-        if ((top_ids[t] = repo_insert_category(0, tops[t].slug, tops[t].name, t + 1)) < 0) return -1;
+        if ((top_ids[t] = repo_insert_category(c, 0, tops[t].slug, tops[t].name, t + 1)) < 0) return -1;
         counts->categories++;
         for (int l = 0; l < tops[t].nleaves; l++) {
             char slug[64];
             snprintf(slug, sizeof slug, "%s-%s", tops[t].slug, kinds[tops[t].leaves[l]].slug);
-            if ((cat_ids[t][l] = repo_insert_category(top_ids[t], slug, kinds[tops[t].leaves[l]].name, l + 1)) < 0)
+            if ((cat_ids[t][l] = repo_insert_category(c, top_ids[t], slug, kinds[tops[t].leaves[l]].name, l + 1)) < 0)
                 return -1;
             counts->categories++;
         }
@@ -301,7 +302,7 @@ static int insert_reference_data(demo_counts *counts)
     return 0;
 }
 
-static int insert_reviews(int64_t product_id, const char *product_name, int64_t product_age, demo_counts *counts)
+static int insert_reviews(db_conn *c, int64_t product_id, const char *product_name, int64_t product_age, demo_counts *counts)
 {
     int n = rnd(100) < 12 ? 0 : rnd_between(1, 6);
     int bias = rnd_between(0, 2);   /* some products are simply better liked */
@@ -322,7 +323,7 @@ static int insert_reviews(int64_t product_id, const char *product_name, int64_t 
         /* written after the product went on sale */
         int64_t age = (int64_t)rnd(400) * 86400 + rnd(86400);
         age = product_age > 3600 ? age % product_age : 0;
-        int rc = repo_insert_review_seed(product_id, rating, title, buf_cstr(&body), author, bought, status, age);
+        int rc = repo_insert_review_seed(c, product_id, rating, title, buf_cstr(&body), author, bought, status, age);
         buf_free(&body);
         if (rc < 0) return -1;
         counts->reviews++;
@@ -330,7 +331,7 @@ static int insert_reviews(int64_t product_id, const char *product_name, int64_t 
     return 0;
 }
 
-static int insert_product(int t, int l, int index, int total_index, char (*slugs)[128], demo_counts *counts)
+static int insert_product(db_conn *conn, int t, int l, int index, int total_index, char (*slugs)[128], demo_counts *counts)
 {
     const struct top_info *top = &tops[t];
     enum kind k = top->leaves[l];
@@ -393,7 +394,7 @@ static int insert_product(int t, int l, int index, int total_index, char (*slugs
     np.popularity = (int64_t)(pop * pop * pop * 5000) + rnd(50);
     np.age_seconds = (int64_t)((total_index * 7919) % 540) * 86400 + rnd(86400);
 
-    int64_t pid = repo_insert_product(&np);
+    int64_t pid = repo_insert_product(conn, &np);
     buf_free(&desc);
     if (pid < 0) return -1;
     counts->products++;
@@ -412,7 +413,7 @@ static int insert_product(int t, int l, int index, int total_index, char (*slugs
         char url[256], alt[256];
         snprintf(url, sizeof url, "/media/products/%s-%s.svg", slug, co->slug);
         snprintf(alt, sizeof alt, "%s %s in %s", brands[b].name, name, co->name);
-        if (repo_insert_image(pid, colour_ids[cols[c]], url, alt, c) < 0) return -1;
+        if (repo_insert_image(conn, pid, colour_ids[cols[c]], url, alt, c) < 0) return -1;
         counts->images++;
         for (int w = 0; w < nwidths; w++) {
             for (int s10 = size_lo; s10 <= size_hi; s10 += step) {
@@ -426,20 +427,20 @@ static int insert_product(int t, int l, int index, int total_index, char (*slugs
                          widths[w][0]);
                 if (s10 % 10) snprintf(label, sizeof label, "UK %d.5", s10 / 10);
                 else snprintf(label, sizeof label, "UK %d", s10 / 10);
-                if (repo_insert_variant(pid, colour_ids[cols[c]], sku, "UK", s10 / 10.0, label, widths[w], stock) < 0)
+                if (repo_insert_variant(conn, pid, colour_ids[cols[c]], sku, "UK", s10 / 10.0, label, widths[w], stock) < 0)
                     return -1;
                 counts->variants++;
             }
         }
     }
-    return insert_reviews(pid, name, np.age_seconds, counts);
+    return insert_reviews(conn, pid, name, np.age_seconds, counts);
 }
 
-int demo_catalog_insert(demo_counts *counts, demo_progress_fn progress)
+int demo_catalog_insert(db_conn *c, demo_counts *counts, demo_progress_fn progress)
 {
     memset(counts, 0, sizeof *counts);
     rng_state = 0x5ca1ab1e0ddba11ULL;   /* fixed: the same catalogue every time */
-    if (insert_reference_data(counts) < 0) return -1;
+    if (insert_reference_data(c, counts) < 0) return -1;
     int total = 0;
     for (int t = 0; t < COUNT(tops); t++) total += tops[t].nleaves * tops[t].per_leaf;
     char (*slugs)[128] = calloc((size_t)total, sizeof *slugs);
@@ -451,12 +452,12 @@ int demo_catalog_insert(demo_counts *counts, demo_progress_fn progress)
         for (int t = 0; rc == 0 && t < COUNT(tops); t++)
             for (int l = 0; rc == 0 && l < tops[t].nleaves; l++) {
                 if (i >= tops[t].per_leaf) continue;
-                rc = insert_product(t, l, i, done, slugs, counts);
+                rc = insert_product(c, t, l, i, done, slugs, counts);
                 done++;
                 if (progress) progress(done, total);
             }
     free(slugs);
-    if (rc == 0) rc = repo_recompute_all_ratings();
+    if (rc == 0) rc = repo_recompute_all_ratings(c);
     return rc;
 }
 

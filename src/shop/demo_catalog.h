@@ -7,6 +7,8 @@
 #ifndef SHOEASE_SHOP_DEMO_CATALOG_H
 #define SHOEASE_SHOP_DEMO_CATALOG_H
 
+#include "db/db.h"
+
 #include <stdbool.h>
 
 #define DEMO_CATALOG_VERSION "1"
@@ -19,9 +21,10 @@ typedef struct demo_counts {
 /* Called after each product with (done, total). */
 typedef void (*demo_progress_fn)(int done, int total);
 
-/* Insert the whole demo catalogue with the caller's transaction open.
- * 0, or -1 (the caller rolls back). */
-int demo_catalog_insert(demo_counts *counts, demo_progress_fn progress);
+/* Insert the whole demo catalogue on c, inside the caller's unit of work
+ * (db_tx_run: it may run again after a deadlock, and inserts the same
+ * rows every time). 0, or -1 (the unit of work rolls back). */
+int demo_catalog_insert(db_conn *c, demo_counts *counts, demo_progress_fn progress);
 
 /* Write the SVG of every product image under <media_dir>/products/ (URLs
  * /media/products/<name>.svg). With only_missing, existing files are left
