@@ -32,7 +32,8 @@ void api_categories(http_request *req, http_response *res)
 {
     cached_page page;
     const char *key = cached_key(req, "api");
-    if (cached_try(req, res, key, &page)) return;
+    page_tags tags = cached_tags_reference();
+    if (cached_try(req, res, key, &tags, &page)) return;
     json_t *tree = catalog_category_tree(); /* read fresh: a down database answers 503 here */
     if (!tree) {
         cached_page_free(&page);
@@ -52,12 +53,22 @@ void api_products(http_request *req, http_response *res)
     }
     cached_page page;
     const char *key = cached_key(req, "api");
-    if (cached_try(req, res, key, &page)) return;
-    json_t *list = catalog_list_at(&filter, page.version);
+    page_tags tags = cached_tags_listing(req, filter.category);
+    if (cached_try(req, res, key, &tags, &page)) return;
+    json_t *list = catalog_list_at(&filter, page.refs_version);
     if (!list) {
         cached_page_free(&page);
         res_error(req, res, 503, "the catalogue is unavailable right now");
         return;
+    }
+    /* l:<category> covers the listing only when the category is spelt as
+     * its slug; another spelling that MariaDB's collation still resolves
+     * (or no category at all) is answered but not stored */
+    if (filter.category) {
+        bool unknown = false;
+        json_t *node = catalog_category_shared(filter.category, page.refs_version, &unknown);
+        if (node) json_decref(node);
+        else cached_no_store(&page);
     }
     finish_json(req, res, key, &page, list);
 }
@@ -65,16 +76,19 @@ void api_products(http_request *req, http_response *res)
 void api_product(http_request *req, http_response *res)
 {
     cached_page page;
-    const char *key = cached_key(req, "api");
-    if (cached_try(req, res, key, &page)) return;
+    const char *key = cached_key(req, "api"), *slug = req_param(req, "slug");
+    page_tags tags = cached_tags_product(req, slug);
+    if (cached_try(req, res, key, &tags, &page)) return;
     bool not_found = false;
-    json_t *product = catalog_product_at(req_param(req, "slug"), page.version, &not_found);
+    json_t *product = catalog_product_at(slug, page.refs_version, &not_found);
     if (!product) {
         cached_page_free(&page);
         if (not_found) res_error(req, res, 404, "no product with that slug");
         else res_error(req, res, 503, "the catalogue is unavailable right now");
         return;
     }
+    const char *canonical = json_string_value(json_object_get(product, "slug"));
+    if (!canonical || strcmp(canonical, slug) != 0) cached_no_store(&page);   /* as the HTML page (views/product.c) */
     finish_json(req, res, key, &page, product);
 }
 

@@ -85,7 +85,8 @@ const local_entry *local_cache_get(const char *key, int64_t version)
     pthread_mutex_lock(&lock);
     struct node *n = find(key, h);
     if (n && n->pub.version != version) {
-        drop(n); /* rendered at an older catalogue version: never again */
+        drop(n); /* rendered at another version: an older one is never asked for again (a newer
+                  * one, in a race with a change, is fetched from Redis again) */
         n = NULL;
     }
     if (n) {

@@ -2,8 +2,9 @@
  *
  * The shared page cache lives in Redis; fetching a 50 KB page from it on
  * every hit costs two copies and a large socket transfer. Each worker keeps
- * the pages it served in memory too, tagged with the catalogue version they
- * were rendered at. The version itself is still read from Redis on every
+ * the pages it served in memory too, with the version they were rendered
+ * at (page_cache.h: a hash of the versions of the page's tags). The current
+ * version is known from the version watch or read from Redis on every
  * request, so a change committed anywhere is seen at once: an entry whose
  * version is not the current one is never served.
  *

@@ -726,6 +726,73 @@ int repo_moderate_review(db_conn *c, int64_t id, const char *status, int64_t *pr
 }
 
 /* ------------------------------------------------------------------ */
+/* What a change means for cached pages                                  */
+
+#define STOCK_FACTS_CHUNK 16
+
+int repo_stock_facts(db_conn *c, arena *a, const int64_t *variant_ids, int n, repo_stock_fact *out)
+{
+    /* always STOCK_FACTS_CHUNK placeholders (unused ones NULL): one statement */
+    static const char sql[] = "SELECT v.id, v.product_id, v.stock, FIND_IN_SET(v.size_key, p.stock_sizes) > 0, p.slug,"
+                              " p.category_id FROM variants v JOIN products p ON p.id = v.product_id"
+                              " WHERE v.id IN (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    int found = 0;
+    for (int start = 0; start < n; start += STOCK_FACTS_CHUNK) {
+        db_stmt *st = db_prepare(c, sql);
+        if (!st) return -1;
+        for (int i = 0; i < STOCK_FACTS_CHUNK; i++) {
+            if (start + i < n) db_bind_int64(st, i, variant_ids[start + i]);
+            else db_bind_null(st, i);
+        }
+        if (db_exec(st) < 0) { db_reset(st); return -1; }
+        int r;
+        while ((r = db_fetch(st)) == 1 && found < n) {
+            repo_stock_fact *f = &out[found++];
+            f->variant_id = db_col_int64(st, 0);
+            f->product_id = db_col_int64(st, 1);
+            f->stock = db_col_int64(st, 2);
+            f->size_listed = db_col_int64(st, 3) != 0;
+            f->product_slug = col_dup(a, st, 4);
+            f->category_id = db_col_int64(st, 5);
+        }
+        db_reset(st);
+        if (r < 0) return -1;
+    }
+    return found;
+}
+
+int repo_product_ref(db_conn *c, arena *a, int64_t product_id, const char **slug, int64_t *category_id)
+{
+    db_stmt *st = db_prepare(c, "SELECT slug, category_id FROM products WHERE id = ?");
+    if (!st) return -1;
+    db_bind_int64(st, 0, product_id);
+    int r = exec_fetch(st);
+    if (r == 1) {
+        *slug = col_dup(a, st, 0);
+        *category_id = db_col_int64(st, 1);
+        db_reset(st);
+    }
+    return r;
+}
+
+int repo_category_path(db_conn *c, arena *a, int64_t category_id, const char **slugs, int max)
+{
+    db_stmt *st = db_prepare(c, "WITH RECURSIVE path (id, parent_id, slug, depth) AS ("
+                                " SELECT id, parent_id, slug, 0 FROM categories WHERE id = ?"
+                                " UNION ALL SELECT c.id, c.parent_id, c.slug, path.depth + 1 FROM categories c"
+                                " JOIN path ON c.id = path.parent_id WHERE path.depth < 16)"
+                                " SELECT slug FROM path ORDER BY depth");
+    if (!st) return -1;
+    db_bind_int64(st, 0, category_id);
+    if (db_exec(st) < 0) { db_reset(st); return -1; }
+    int n = 0, r;
+    while ((r = db_fetch(st)) == 1)
+        if (n < max) slugs[n++] = col_dup(a, st, 0);
+    db_reset(st);
+    return r < 0 ? -1 : n;
+}
+
+/* ------------------------------------------------------------------ */
 /* Seeding                                                              */
 
 int repo_meta_get(db_conn *c, const char *key, char *out, size_t outlen)

@@ -172,6 +172,23 @@ int repo_add_review(db_conn *c, const char *slug, int rating, const char *title,
                     const char *status, bool verified, int64_t *product_id, int64_t *id_out);
 int repo_moderate_review(db_conn *c, int64_t id, const char *status, int64_t *product_id);
 
+/* ---- What a change means for cached pages (inside the unit of work) ---- */
+/* Per variant: its product, its stock as this transaction sees it (its own
+ * change included), and whether the product's stock_sizes (migrations/0003:
+ * kept by trigger, what listings show) still lists the variant's size.
+ * Strings in a. Count found (at most n), or -1. */
+typedef struct repo_stock_fact {
+    int64_t variant_id, product_id, category_id, stock;
+    bool size_listed;
+    const char *product_slug;
+} repo_stock_fact;
+int repo_stock_facts(db_conn *c, arena *a, const int64_t *variant_ids, int n, repo_stock_fact *out);
+/* A product's slug and category: 1 found, 0 not, -1 error. */
+int repo_product_ref(db_conn *c, arena *a, int64_t product_id, const char **slug, int64_t *category_id);
+/* The slugs from a category up to its top-level ancestor (at most max).
+ * Count, or -1. */
+int repo_category_path(db_conn *c, arena *a, int64_t category_id, const char **slugs, int max);
+
 /* ---- Seeding (statements only, inside the caller's unit of work) ---- */
 int repo_meta_get(db_conn *c, const char *key, char *out, size_t outlen);   /* 1 found, 0 absent, -1 error */
 int repo_meta_set(db_conn *c, const char *key, const char *value);

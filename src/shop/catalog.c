@@ -578,9 +578,10 @@ static json_t *filters_json(arena *a, const catalog_filter *f, int page, int per
 /* Reference data: categories, brands, colours                          */
 
 /* The category tree, the brands and the colours change only together with
- * the catalogue version (catalog_cache_invalidate after every committed
- * catalogue change, page_cache.h). A caller that has read the version —
- * a page handler after its page-cache miss — passes it in, and each
+ * the version of the page-cache tag "global" (bumped after every committed
+ * change to them, page_cache.h; a stock or price change does not). A
+ * caller that has read that version — a page handler after its page-cache
+ * miss (cached_page.refs_version) — passes it in, and each
  * worker thread then reads these tables once per version instead of once
  * per page. The version is read before the tables are, so a copy can only
  * be newer than its version, never older; and one is never trusted for

@@ -119,8 +119,8 @@ json_t *catalog_home(void);
  * that are gone or inactive are left out. NULL on a store error. */
 json_t *catalog_cards_by_slugs(const char *const *slugs, int n);   /* {"featured":[card],"new_arrivals":[card],"categories":tree} */
 
-/* The same, for a caller that has read the catalogue version
- * (cached_page.version after a page-cache miss;
+/* The same, for a caller that has read the version of the reference data
+ * (cached_page.refs_version after a page-cache miss: the tag "global",
  * page_cache.h). The reference data every page needs — the category tree,
  * the brands, the colours — is then read once per worker thread and
  * version rather than on every call; it is read after the version was, so
@@ -185,10 +185,43 @@ int catalog_search_terms(const char *q, char *out, size_t outlen);
  * into [1, pages]. Returns the clamped page. */
 int catalog_clamp_page(int page, int64_t total, int per_page, int *pages);
 
+/* ---- Cached pages after a change (shop/catalog_admin.c) ----
+ * Whoever changes what catalogue pages show does it inside a unit of work
+ * (db/tx.h) and tells the catalogue there, after its statements: these
+ * read what they need in the same transaction and register the page-cache
+ * bumps (page_cache.h's tags) as an after-commit hook, so no page shows the
+ * old value once the transaction has committed, and pages the change did
+ * not touch stay cached. 0, or -1 on a store error (return DB_TX_FAILED).
+ *
+ * catalog_stock_changed: the stock of these variants changed by delta (new
+ * minus old: -quantity for an order line, +quantity for a cancel or a
+ * return; several entries for one variant add up). Always refreshes the
+ * products' pages (p:<slug>: stock labels, sold-out sizes). The listings
+ * (l:<each category up to the top>, l:*all) only when what they show
+ * changed — a product's in-stock sizes (stock_sizes, migrations/0003) —
+ * which happens only when a variant crosses zero: a sale of one of five
+ * pairs leaves every listing cached. The delta is what makes that
+ * decidable inside the transaction (it cannot read the stock as it was
+ * before its own change). A size that sells out while another variant of
+ * the same product still has it (another colour or width) changes no
+ * listing either; a restock from zero always refreshes them.
+ *
+ * catalog_product_changed: anything else about one product that its page
+ * shows (its reviews, "verified purchase"), with listings when cards or
+ * sorting show it too (price, rating, name, image, popularity). */
+typedef struct db_tx db_tx;
+typedef struct catalog_stock_change {
+    int64_t variant_id;
+    int64_t delta;
+} catalog_stock_change;
+int catalog_stock_changed(db_tx *tx, const catalog_stock_change *changes, int n);
+int catalog_product_changed(db_tx *tx, int64_t product_id, bool listings);
+
 /* ---- Store-owner writes (shop/catalog_admin.c) ----
- * Each runs as ONE unit of work (db_tx_run) and calls
- * catalog_cache_invalidate() after the commit (an after-commit hook). They return CATALOG_OK or a negative catalog_result;
- * catalog_last_error() then says why in words fit for the store owner. */
+ * Each runs as ONE unit of work (db_tx_run) and refreshes the cached pages
+ * it changed after the commit (above). They return CATALOG_OK or a negative
+ * catalog_result; catalog_last_error() then says why in words fit for the
+ * store owner. */
 enum catalog_result { CATALOG_OK = 0, CATALOG_ERR_STORE = -1, CATALOG_ERR_NOT_FOUND = -2, CATALOG_ERR_INVALID = -3 };
 enum catalog_review_status { REVIEW_PENDING, REVIEW_APPROVED, REVIEW_REJECTED };
 

@@ -1,13 +1,16 @@
-/* catalog_admin.c — the store owner's catalogue writes (see catalog.h).
+/* catalog_admin.c — the store owner's catalogue writes (see catalog.h),
+ * and what any catalogue change means for cached pages.
  *
  * Validation happens here; each write is one unit of work (db_tx_run) of
- * statements in db/catalog_repo.c; after it commits, an after-commit hook
- * (catalog_cache_invalidate) bumps the catalogue version so no cached page
- * shows the old value. (Kept apart from catalog.c so that code which only
- * parses filters does not link the cache.) */
+ * statements in db/catalog_repo.c; inside it the change registers the
+ * page-cache bumps of exactly the tags it touched (catalog_stock_changed,
+ * catalog_product_changed), run after the commit. (Kept apart from
+ * catalog.c so that code which only parses filters does not link the
+ * cache.) */
 #include "shop/catalog.h"
 
 #include "cache/page_cache.h"
+#include "core/arena.h"
 #include "core/log.h"
 #include "core/text.h"
 #include "db/catalog_repo.h"
@@ -45,12 +48,148 @@ const char *catalog_review_status_name(enum catalog_review_status status)
     return status >= REVIEW_PENDING && status <= REVIEW_REJECTED ? status_names[status] : "pending";
 }
 
-/* After the commit: bump the catalogue version. */
-static void invalidate(void *arg)
+/* ------------------------------------------------------------------ */
+/* Cached pages after a change                                          */
+
+#define PATH_MAX_DEPTH 16
+
+/* The tags to bump once the transaction commits: a set of strings. */
+typedef struct bumps {
+    int n, cap;
+    char **tags;
+} bumps;
+
+static void bumps_free(void *arg)
 {
-    (void)arg;
-    if (catalog_cache_invalidate() < 0)
+    bumps *b = arg;
+    for (int i = 0; i < b->n; i++) free(b->tags[i]);
+    free(b->tags);
+    free(b);
+}
+
+static int bumps_add(bumps *b, const char *tag)
+{
+    for (int i = 0; i < b->n; i++)
+        if (!strcmp(b->tags[i], tag)) return 0;
+    if (b->n == b->cap) {
+        int cap = b->cap ? b->cap * 2 : 8;
+        char **t = realloc(b->tags, (size_t)cap * sizeof *t);
+        if (!t) return -1;
+        b->tags = t;
+        b->cap = cap;
+    }
+    if (!(b->tags[b->n] = strdup(tag))) return -1;
+    b->n++;
+    return 0;
+}
+
+static void bumps_run(void *arg)
+{
+    bumps *b = arg;
+    if (page_cache_bump((const char *const *)b->tags, b->n) < 0)
         log_warn("catalog: change committed but the page cache could not be invalidated (Redis unreachable)");
+}
+
+/* A product's page; with listings, also the listings of its category and
+ * every ancestor, and those of all products. */
+static int add_product(db_conn *c, arena *a, bumps *b, const char *slug, int64_t category_id, bool listings)
+{
+    char tag[PAGE_TAG_MAX];
+    if (page_tag_product(tag, sizeof tag, slug) && bumps_add(b, tag) < 0) return -1;
+    if (!listings) return 0;
+    const char *path[PATH_MAX_DEPTH];
+    int n = repo_category_path(c, a, category_id, path, PATH_MAX_DEPTH);
+    if (n < 0) return -1;
+    for (int i = 0; i < n; i++)
+        if (page_tag_listing(tag, sizeof tag, path[i]) && bumps_add(b, tag) < 0) return -1;
+    return bumps_add(b, PAGE_TAG_ALL_LISTINGS);
+}
+
+/* Register b to run after the commit (it is freed either way). */
+static int after_commit(db_tx *tx, bumps *b)
+{
+    if (b->n == 0) {
+        bumps_free(b);
+        return 0;
+    }
+    return db_tx_after_commit(tx, bumps_run, b, bumps_free);
+}
+
+/* Does this change move a variant across zero: "in stock" ↔ "sold out"? */
+static bool crosses_zero(int64_t after, int64_t delta)
+{
+    int64_t before = after - delta;
+    return (before > 0) != (after > 0);
+}
+
+int catalog_stock_changed(db_tx *tx, const catalog_stock_change *changes, int n)
+{
+    if (n <= 0) return 0;
+    db_conn *c = db_tx_conn(tx);
+    arena *a = arena_new();
+    bumps *b = calloc(1, sizeof *b);
+    int64_t *ids = arena_alloc(a, (size_t)n * sizeof *ids), *deltas = arena_alloc(a, (size_t)n * sizeof *deltas);
+    repo_stock_fact *facts = arena_alloc(a, (size_t)n * sizeof *facts);
+    int nids = 0, rc = -1;
+    if (!b) goto out;
+    /* one entry per variant, its deltas added up */
+    for (int i = 0; i < n; i++) {
+        int k = 0;
+        while (k < nids && ids[k] != changes[i].variant_id) k++;
+        if (k == nids) {
+            ids[nids] = changes[i].variant_id;
+            deltas[nids++] = 0;
+        }
+        deltas[k] += changes[i].delta;
+    }
+    int nf = repo_stock_facts(c, a, ids, nids, facts);
+    if (nf < 0) goto out;
+    /* per product: its page always; its listings when a variant crossed
+     * zero and the listings' view of it (stock_sizes, kept by trigger in
+     * this same transaction) changed. A sell-out changed nothing there if
+     * the size is still listed (another variant has it); a restock from
+     * zero may add a size we cannot see was listed before: refresh. */
+    for (int i = 0; i < nf; i++) {
+        bool listings = false, seen = false;
+        for (int j = 0; j < i && !seen; j++) seen = facts[j].product_id == facts[i].product_id;
+        if (seen) continue;
+        for (int j = i; j < nf; j++) {
+            if (facts[j].product_id != facts[i].product_id) continue;
+            int k = 0;
+            while (k < nids && ids[k] != facts[j].variant_id) k++;
+            if (k < nids && crosses_zero(facts[j].stock, deltas[k]) && (facts[j].stock > 0 || !facts[j].size_listed))
+                listings = true;
+        }
+        if (add_product(c, a, b, facts[i].product_slug, facts[i].category_id, listings) < 0) goto out;
+    }
+    rc = after_commit(tx, b);
+    b = NULL;
+out:
+    if (b) bumps_free(b);
+    arena_free(a);
+    return rc;
+}
+
+int catalog_product_changed(db_tx *tx, int64_t product_id, bool listings)
+{
+    db_conn *c = db_tx_conn(tx);
+    arena *a = arena_new();
+    bumps *b = calloc(1, sizeof *b);
+    const char *slug;
+    int64_t category_id;
+    int rc = -1;
+    if (b) {
+        int r = repo_product_ref(c, a, product_id, &slug, &category_id);
+        if (r == 0) rc = 0; /* no such product: no page shows it */
+        else if (r == 1 && add_product(c, a, b, slug, category_id, listings) == 0) rc = 0;
+    }
+    if (rc == 0) {
+        rc = after_commit(tx, b);
+        b = NULL;
+    }
+    if (b) bumps_free(b);
+    arena_free(a);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -94,7 +233,8 @@ static int set_stock_tx(db_tx *tx, void *arg)
     int64_t id, old;
     int rc = repo_set_stock(db_tx_conn(tx), a->sku, a->n, &id, &old);
     if (rc != CATALOG_OK) return rc;
-    return db_tx_after_commit(tx, invalidate, NULL, NULL) < 0 ? DB_TX_FAILED : DB_TX_OK;
+    catalog_stock_change change = {id, a->n - old};
+    return catalog_stock_changed(tx, &change, 1) < 0 ? DB_TX_FAILED : DB_TX_OK;
 }
 
 int catalog_set_stock(const char *sku, int64_t n)
@@ -114,7 +254,7 @@ static int set_price_tx(db_tx *tx, void *arg)
     int64_t id;
     int rc = repo_set_price(db_tx_conn(tx), a->slug, a->price, a->compare_at, &id);
     if (rc != CATALOG_OK) return rc;
-    return db_tx_after_commit(tx, invalidate, NULL, NULL) < 0 ? DB_TX_FAILED : DB_TX_OK;
+    return catalog_product_changed(tx, id, true) < 0 ? DB_TX_FAILED : DB_TX_OK;
 }
 
 int catalog_set_price(const char *slug, int64_t price, int64_t compare_at)
@@ -165,7 +305,8 @@ static int add_review_tx(db_tx *tx, void *arg)
     int rc = repo_add_review(db_tx_conn(tx), a->slug, a->rating, a->title, a->body, a->author, a->status, false,
                              &product_id, a->id_out);
     if (rc != CATALOG_OK) return rc;
-    return db_tx_after_commit(tx, invalidate, NULL, NULL) < 0 ? DB_TX_FAILED : DB_TX_OK;
+    /* the page's reviews; cards show the rating (and sort by it) */
+    return catalog_product_changed(tx, product_id, true) < 0 ? DB_TX_FAILED : DB_TX_OK;
 }
 
 int catalog_add_review(const char *slug, int rating, const char *title, const char *body, const char *author,
@@ -190,7 +331,7 @@ static int moderate_tx(db_tx *tx, void *arg)
     int64_t product_id;
     int rc = repo_moderate_review(db_tx_conn(tx), a->id, a->status, &product_id);
     if (rc != CATALOG_OK) return rc;
-    return db_tx_after_commit(tx, invalidate, NULL, NULL) < 0 ? DB_TX_FAILED : DB_TX_OK;
+    return catalog_product_changed(tx, product_id, true) < 0 ? DB_TX_FAILED : DB_TX_OK;
 }
 
 int catalog_moderate_review(int64_t id, enum catalog_review_status status)

@@ -21,12 +21,13 @@ static void listing_page(http_request *req, http_response *res, const char *slug
 
     cached_page page;
     const char *key = cached_key(req, "html");
-    if (cached_try(req, res, key, &page)) return;
+    page_tags tags = cached_tags_listing(req, slug);
+    if (cached_try(req, res, key, &tags, &page)) return;
 
     json_t *category = NULL;
     if (slug) {
         bool not_found = false;
-        category = catalog_category_shared(slug, page.version, &not_found); /* read only */
+        category = catalog_category_shared(slug, page.refs_version, &not_found); /* read only */
         if (!category) {
             cached_page_free(&page);
             if (not_found) res_error(req, res, 404, "We could not find that category. It may have moved.");
@@ -34,7 +35,7 @@ static void listing_page(http_request *req, http_response *res, const char *slug
             return;
         }
     }
-    json_t *ctx = catalog_list_at(&filter, page.version);
+    json_t *ctx = catalog_list_at(&filter, page.refs_version);
     if (!ctx) {
         json_decref(category);
         cached_page_free(&page);

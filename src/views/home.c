@@ -27,9 +27,10 @@ void views_home(http_request *req, http_response *res)
 {
     cached_page page;
     const char *key = cached_key(req, "html");
-    if (cached_try(req, res, key, &page)) return;
+    page_tags tags = cached_tags_listing(req, NULL);   /* featured and new products, the category tree */
+    if (cached_try(req, res, key, &tags, &page)) return;
 
-    json_t *ctx = catalog_home_at(page.version);
+    json_t *ctx = catalog_home_at(page.refs_version);
     if (!ctx) {
         cached_page_free(&page);
         res_error(req, res, 500, "catalog_home failed");

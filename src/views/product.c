@@ -169,17 +169,22 @@ static void decorate(http_request *req, json_t *p)
 void views_product(http_request *req, http_response *res)
 {
     cached_page page;
-    const char *key = cached_key(req, "html");
-    if (cached_try(req, res, key, &page)) return;
+    const char *key = cached_key(req, "html"), *slug = req_param(req, "slug");
+    page_tags tags = cached_tags_product(req, slug);
+    if (cached_try(req, res, key, &tags, &page)) return;
 
     bool not_found = false;
-    json_t *p = catalog_product_at(req_param(req, "slug"), page.version, &not_found);
+    json_t *p = catalog_product_at(slug, page.refs_version, &not_found);
     if (!p) {
         cached_page_free(&page);
         if (not_found) res_error(req, res, 404, "We could not find that shoe. The link may be out of date.");
         else res_error(req, res, 500, "catalog_product failed");
         return;
     }
+    /* only the canonical address is cached: another spelling that the
+     * database's collation finds would not be refreshed by p:<slug> */
+    const char *canonical = json_string_value(json_object_get(p, "slug"));
+    if (!canonical || strcmp(canonical, slug) != 0) cached_no_store(&page);
     decorate(req, p);
     view_finish_cached(req, res, key, &page, "product", p, "rendering the product page failed");
 }

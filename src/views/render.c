@@ -217,7 +217,7 @@ int view_render_nav(http_request *req, const char *name, json_t *ctx, json_t *na
 void view_finish_cached(http_request *req, http_response *res, const char *key, cached_page *page, const char *name,
                         json_t *ctx, const char *what)
 {
-    int rc = view_render_at(req, name, ctx, page->version, &page->body);
+    int rc = view_render_at(req, name, ctx, page->refs_version, &page->body);
     json_decref(ctx);
     if (rc != 0) {
         cached_page_free(page);

@@ -15,11 +15,12 @@ void views_search(http_request *req, http_response *res)
     }
     cached_page page;
     const char *key = cached_key(req, "html");
-    if (cached_try(req, res, key, &page)) return;
+    page_tags tags = cached_tags_listing(req, NULL);   /* with or without a category: l:*all covers both */
+    if (cached_try(req, res, key, &tags, &page)) return;
 
     json_t *ctx;
     if (filter.q && *filter.q) {
-        ctx = catalog_list_at(&filter, page.version);
+        ctx = catalog_list_at(&filter, page.refs_version);
         if (!ctx) {
             cached_page_free(&page);
             res_error(req, res, 500, "catalog_list (search) failed");

@@ -21,6 +21,29 @@ const char *cached_key(http_request *req, const char *prefix)
     return arena_printf(req->pool, "%s:%s:%s%s", prefix, epoch, req->path, q ? q : "");
 }
 
+page_tags cached_tags_product(http_request *req, const char *slug)
+{
+    page_tags t = {.n = 1, .tag = {PAGE_TAG_GLOBAL}};
+    char tag[PAGE_TAG_MAX];
+    /* no tag: the slug cannot be a product's, the page is a 404 */
+    if (page_tag_product(tag, sizeof tag, slug)) t.tag[t.n++] = arena_strdup(req->pool, tag);
+    return t;
+}
+
+page_tags cached_tags_listing(http_request *req, const char *category)
+{
+    page_tags t = {.n = 2, .tag = {PAGE_TAG_GLOBAL, PAGE_TAG_ALL_LISTINGS}};
+    char tag[PAGE_TAG_MAX];
+    /* a slug that cannot be a category's keeps l:*all, which every product
+     * change bumps: never too little */
+    if (category && page_tag_listing(tag, sizeof tag, category)) t.tag[1] = arena_strdup(req->pool, tag);
+    return t;
+}
+
+page_tags cached_tags_reference(void) { return (page_tags){.n = 1, .tag = {PAGE_TAG_GLOBAL}}; }
+
+void cached_no_store(cached_page *page) { page->admitted = false; }
+
 static bool etag_matches(const char *header, const char *etag)
 {
     if (strcmp(header, "*") == 0) return true;
@@ -96,10 +119,10 @@ static void send(http_request *req, http_response *res, const char *key, cached_
     cached_page_free(page);
 }
 
-bool cached_try(http_request *req, http_response *res, const char *key, cached_page *page)
+bool cached_try(http_request *req, http_response *res, const char *key, const page_tags *tags, cached_page *page)
 {
     memset(page, 0, sizeof *page);
-    int rc = page_cache_lookup(key, page);
+    int rc = page_cache_lookup(key, tags, page);
     if (rc == 1) {
         res_header(res, "X-Cache", "hit");
         metrics_page_cache(true);

@@ -607,6 +607,37 @@ def assert_fresh(shop, path, old, params=None):
     return r
 
 
+def warm_settled(shop, path, params=None, seconds=5):
+    """warm() right after another test restarted Redis: a worker thread
+    whose Redis connection died with it fails one command and then leaves
+    Redis alone for a second (src/cache/redis.c), answering uncached
+    meanwhile. So GET until a hit, for a few seconds."""
+    deadline = time.monotonic() + seconds
+    while True:
+        r = shop.get(path, params=params)
+        assert r.status_code == 200, describe(r)
+        if r.headers.get("X-Cache") == "hit":
+            return r
+        if time.monotonic() > deadline:
+            pytest.fail("%s never came from the page cache in %d s" % (path, seconds))
+        time.sleep(0.1)
+
+
+def assert_still_cached(shop, path, warmed, params=None):
+    """The next GET is still answered from the page cache, with the same
+    bytes: a change elsewhere did not throw this page away."""
+    r = shop.get(path, params=params)
+    assert r.status_code == 200, describe(r)
+    assert r.headers.get("X-Cache") == "hit", "%s was thrown away by a change that does not show on it" % r.url
+    assert opaque(r.headers["ETag"]) == opaque(warmed.headers["ETag"]) and r.content == warmed.content, r.url
+    return r
+
+
+def top_category(snapshot, slug):
+    """The top-level category whose subtree holds the category slug."""
+    return next(t["slug"] for t in snapshot["tree"] if slug in subtree_slugs(t))
+
+
 def test_stock_change_shows_on_the_very_next_request(shop, snapshot, shoease_cli):
     card = pick(snapshot, 3, lambda c: c["in_stock"])
     product = shop.product(card["slug"])
@@ -648,14 +679,23 @@ def test_price_change_shows_on_the_very_next_request(shop, snapshot, shoease_cli
     old_display = product["price"]["display"]
     new_amount = old_amount + 1111
     listing_params = {"brand": brand, "per_page": "60"}
+    top = top_category(snapshot, category)
+    elsewhere = next(t["slug"] for t in snapshot["tree"] if t["slug"] != top)
     pages = [("/products/" + slug, None), ("/api/v1/products/" + slug, None),
-             ("/api/v1/products", listing_params), ("/category/" + category, listing_params)]
+             ("/api/v1/products", listing_params), ("/category/" + category, listing_params),
+             ("/category/" + top, listing_params), ("/shoes", listing_params),
+             ("/api/v1/products", dict(listing_params, category=top))]
     warmed = [warm(shop, path, params) for path, params in pages]
     assert slug in slugs(warmed[2].json()["products"])
-    assert card_for(parse_html(warmed[3].text), slug) is not None
+    for page in warmed[3:6]:
+        assert card_for(parse_html(page.text), slug) is not None
+    assert slug in slugs(warmed[6].json()["products"])
+    other = warm(shop, "/category/" + elsewhere)
     try:
         set_price(shoease_cli, slug, new_amount)
         fresh = [assert_fresh(shop, path, old, params) for (path, params), old in zip(pages, warmed)]
+        # a listing the product is not in is not thrown away
+        assert_still_cached(shop, "/category/" + elsewhere, other)
         new_display = fresh[1].json()["price"]["display"]
         assert fresh[1].json()["price"]["amount"] == new_amount and fresh[1].json()["compare_at"] is None
         listed = {c["slug"]: c for c in fresh[2].json()["products"]}[slug]
@@ -663,8 +703,12 @@ def test_price_change_shows_on_the_very_next_request(shop, snapshot, shoease_cli
         page = parse_html(fresh[0].text)
         price = squash(page.find("div", cls="product__price").text())
         assert new_display in price and old_display not in price, "stale price on the product page: %s" % price
-        cardtext = squash(card_for(parse_html(fresh[3].text), slug).text())
-        assert new_display in cardtext and old_display not in cardtext, "stale price on the listing: %s" % cardtext
+        for page in fresh[3:6]:
+            cardtext = squash(card_for(parse_html(page.text), slug).text())
+            assert new_display in cardtext and old_display not in cardtext, \
+                "stale price on the listing %s: %s" % (page.url, cardtext)
+        listed = {c["slug"]: c for c in fresh[6].json()["products"]}[slug]
+        assert listed["price"]["amount"] == new_amount, "stale price in the API listing of %s" % top
         # the price filter sees it at once too
         assert slug in slugs(shop.all_cards(brand=brand, price_min=major(new_amount), price_max=major(new_amount)))
         # on sale: the "was" price appears
@@ -680,6 +724,102 @@ def test_price_change_shows_on_the_very_next_request(shop, snapshot, shoease_cli
     restored = shop.product(slug)
     assert restored["price"]["amount"] == old_amount
     assert (restored["compare_at"] or {}).get("amount") == old_compare
+
+
+def test_a_sale_refreshes_only_that_product(shop, snapshot, shoease_cli):
+    """Page-cache invalidation is precise: a stock change that leaves every
+    size of the product in stock changes its own page and API answer (the
+    new stock label at once) and nothing else. Another product's page and
+    every listing showing the product stay cached (X-Cache: hit, the same
+    bytes) — under a stream of orders the shop keeps its cache."""
+    card = pick(snapshot, 20, lambda c: c["in_stock"])
+    slug, brand = card["slug"], card["brand"]["slug"]
+    product = shop.product(slug)
+    variant = next((s for o in product["options"] for s in o["sizes"] if s["stock"] >= 5), None)
+    assert variant, "%s has no size with 5 or more in stock" % slug
+    leaf = product["category"]["slug"]
+    neighbour = next(c["slug"] for c in shop.all_cards(category=leaf) if c["slug"] != slug)
+    listing_params = {"brand": brand, "per_page": "60"}
+    own = [("/products/" + slug, None), ("/api/v1/products/" + slug, None)]
+    kept = [("/products/" + neighbour, None), ("/api/v1/products/" + neighbour, None),
+            ("/category/" + leaf, listing_params), ("/api/v1/products", dict(listing_params, category=leaf)),
+            ("/category/" + top_category(snapshot, leaf), listing_params), ("/shoes", listing_params),
+            ("/search", {"q": card["name"]}), ("/", None)]
+    warmed_own = [warm(shop, path, params) for path, params in own]
+    warmed_kept = [warm(shop, path, params) for path, params in kept]
+    assert card_for(parse_html(warmed_kept[2].text), slug) is not None, "the listing does not show the product"
+    assert slug in slugs(warmed_kept[3].json()["products"])
+    vid = variant["variant_id"]
+    try:
+        cli_ok(shoease_cli, "product", "set-stock", variant["sku"], 2)
+        r = assert_fresh(shop, own[0][0], warmed_own[0])
+        ui = size_radios(parse_html(r.text))[vid]
+        assert not ui["disabled"] and "Only 2 left" in ui["text"], "stale stock on the product page: %s" % ui
+        r = assert_fresh(shop, own[1][0], warmed_own[1])
+        s = {x["variant_id"]: x for o in r.json()["options"] for x in o["sizes"]}[vid]
+        assert s["stock"] == 2 and s["stock_label"] == "Only 2 left"
+        for (path, params), old in zip(kept, warmed_kept):
+            assert_still_cached(shop, path, old, params)
+    finally:
+        cli_ok(shoease_cli, "product", "set-stock", variant["sku"], variant["stock"])
+
+
+def test_selling_out_a_size_refreshes_the_listings_that_show_it(shop, snapshot, shoease_cli):
+    """Listings show which sizes a product has in stock (the size filter and
+    its counts). Selling out one colour of a size while another colour of
+    the product still has it changes no listing: they stay cached. Selling
+    out its last pair refreshes them at once: the size filter no longer
+    finds the product, and its page says "Sold out"."""
+    found = None
+    for card in [c for c in snapshot["cards"] if c["in_stock"]][22:60]:
+        product = shop.product(card["slug"])
+        by_size = {}
+        for o in product["options"]:
+            for s in o["sizes"]:
+                if s["stock"] > 0:
+                    by_size.setdefault(s["value"], []).append(s)
+        size = next((k for k, v in sorted(by_size.items()) if len(v) >= 2), None)
+        if size:
+            found = card, product, size, by_size[size]
+            break
+    assert found, "no product with a size in stock in two colours or widths"
+    card, product, size, variants = found
+    slug, leaf = card["slug"], product["category"]["slug"]
+    params = {"brand": card["brand"]["slug"], "size": size, "per_page": "60"}
+    listings = [("/category/" + leaf, params), ("/api/v1/products", dict(params, category=leaf)),
+                ("/shoes", params)]
+    html_path = "/products/" + slug
+
+    def shows(r):
+        if r.headers["Content-Type"].startswith("application/json"):
+            return slug in slugs(r.json()["products"])
+        return slug in result_cards(parse_html(r.text))
+
+    warmed = [warm(shop, path, p) for path, p in listings]
+    assert all(shows(r) for r in warmed), "the %s listings do not show %s" % (size, slug)
+    page = warm(shop, html_path)
+    try:
+        # one colour sold out: the size is still in stock, the listings unchanged
+        cli_ok(shoease_cli, "product", "set-stock", variants[0]["sku"], 0)
+        page = assert_fresh(shop, html_path, page)
+        ui = size_radios(parse_html(page.text))[variants[0]["variant_id"]]
+        assert ui["disabled"] and "Sold out" in ui["text"], ui
+        for (path, p), old in zip(listings, warmed):
+            assert_still_cached(shop, path, old, p)
+        page = warm(shop, html_path)
+        # the last pairs of the size: every listing showing it is refreshed
+        for v in variants[1:]:
+            cli_ok(shoease_cli, "product", "set-stock", v["sku"], 0)
+        for (path, p), old in zip(listings, warmed):
+            r = assert_fresh(shop, path, old, p)
+            assert not shows(r), "%s still listed for size %s after its last pair sold: %s" % (slug, size, r.url)
+        assert_fresh(shop, html_path, page)
+    finally:
+        for v in variants:
+            cli_ok(shoease_cli, "product", "set-stock", v["sku"], v["stock"])
+    # restocked from zero: listed again at once
+    r = shop.get(listings[1][0], params=listings[1][1])
+    assert shows(r), "restocked %s not listed for %s again" % (slug, size)
 
 
 def test_long_urls_never_share_a_cache_entry(shop):
@@ -1015,23 +1155,39 @@ def test_no_worker_serves_a_stale_price_even_across_a_redis_restart(snapshot, sh
 
 def test_catalogue_versions_never_repeat_when_redis_loses_the_key(snapshot, shop, stack, direct_url, shoease_cli):
     """Workers keep pages in memory tagged with the version they were made
-    at. If Redis loses the version key (a restart without persistence,
-    eviction, FLUSHALL) and counting started again from 0, it would reach
-    an old number again and those pages would come back with old prices.
-    A lost version restarts above every earlier one instead."""
+    at: a hash of the versions of the page's tags (v:global, v:p:<slug>,
+    v:l:<category> ... in Redis). If Redis loses a version key (a restart
+    without persistence, eviction, expiry, FLUSHALL, DEL) and counting
+    started again from 0, it would reach an old number again and those pages
+    would come back with old prices. A lost version restarts above every
+    earlier one instead, and the page it governs is made afresh."""
     slug, old_amount, old_compare, amounts = price_probe(snapshot, shop, direct_url, 12)
+    key = "v:p:" + slug
+    path = "/products/" + slug
     try:
         set_price(shoease_cli, slug, old_amount + 400)
         assert amounts(6) == [old_amount + 400] * 6
-        old_version = int(stack.redis("GET", "catalog:version"))
-        assert stack.redis("DEL", "catalog:version") == "1"
+        old_version = int(stack.redis("GET", key))
+        assert int(stack.redis("TTL", key)) > 0, "a version key must expire (and may be evicted) like a page"
+        warmed = warm_settled(shop, path)
+        assert stack.redis("DEL", key) == "1"
+        r = shop.get(path)
+        assert r.headers.get("X-Cache") == "miss", "a page made before the key was lost came back"
+        assert opaque(r.headers["ETag"]) == opaque(warmed.headers["ETag"]), "the same product, the same bytes"
         assert amounts(6) == [old_amount + 400] * 6, "a page made before the loss must still be right"
-        restarted = int(stack.redis("GET", "catalog:version"))
+        restarted = int(stack.redis("GET", key))
         assert restarted > old_version, "version went from %d to %d after the key was lost" % (old_version, restarted)
         for i in range(3):              # each change still shows at once
             set_price(shoease_cli, slug, old_amount + 500 + i)
             assert amounts(6) == [old_amount + 500 + i] * 6
-            assert int(stack.redis("GET", "catalog:version")) == restarted + i + 1
+            assert int(stack.redis("GET", key)) == restarted + i + 1
+        # the reference data's version too: every page is made again, none comes back
+        global_version = int(stack.redis("GET", "v:global"))
+        warmed = warm_settled(shop, path)
+        assert stack.redis("DEL", "v:global") == "1"
+        assert amounts(6) == [old_amount + 502] * 6
+        assert shop.get(path).headers.get("X-Cache") == "miss"
+        assert int(stack.redis("GET", "v:global")) > global_version
     finally:
         set_price(shoease_cli, slug, old_amount, old_compare)
     assert shop.product(slug)["price"]["amount"] == old_amount
