@@ -215,6 +215,7 @@ static const job_type job_table[] = {
     {"accounts.reset", "default", accounts_reset_job, 5, 2000, 0, 600, 60},
     {"orders.expire", "default", orders_expire_job, 3, 10000, 0, 3600, 120},
     {"orders.invoice", "default", invoice_job, 8, 2000, 0, 0, 120},
+    {"orders.event", "default", orders_event_job, 10, 2000, 0, 0, 60},
 };
 
 /* Only on the automated tests' stack (TEST_HOOKS=1): jobs that misbehave

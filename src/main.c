@@ -25,7 +25,7 @@ static const struct command commands[] = {
     {"review", cmd_review, "store owner: add SLUG RATING TITLE BODY AUTHOR | moderate ID STATUS"},
     {"worker", cmd_worker, "run the background job workers (prefork master + JOB_PROCESSES processes)"},
     {"jobs", cmd_jobs, "queues and dead letters: list | dead [QUEUE] | show ID | redrive ID|--all | delete ID | enqueue TYPE KEY [JSON]"},
-    {"events", cmd_events, "what the event store (MongoDB) holds: counts, backlog; visitor KEY for one visitor"},
+    {"events", cmd_events, "what the event store (MongoDB) holds: counts, backlog; visitor KEY for one visitor; order NUMBER"},
     {"mail", cmd_mail, "mail test ADDRESS: send a test mail through the queue (and wait for it)"},
     {"sms", cmd_sms, "sms test NUMBER [TEXT]: send a test SMS through the queue (and wait for it)"},
     {"orders", cmd_orders, "orders: list [--status S] | show NUMBER | ship|deliver|cancel|refund NUMBER [NOTE]"},

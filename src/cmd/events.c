@@ -3,7 +3,8 @@
  *   shoease events [--json]      documents per collection, the backlog waiting in
  *                                Redis, events dropped, today's analytics counters
  *   shoease events visitor KEY   one visitor's recently viewed, searches, preferences
- *                                (KEY: v:<visitor cookie> or u:<user id>) */
+ *                                (KEY: v:<visitor cookie> or u:<user id>)
+ *   shoease events order NUMBER  an order's steps as MongoDB has them (JSON lines) */
 #include "cmd/cmd.h"
 
 #include "durable/durable.h"
@@ -16,7 +17,7 @@
 #include <time.h>
 
 static const char *const collections[] = {"activity_logs", "recently_viewed", "search_history", "preferences",
-                                          "analytics", NULL};
+                                          "analytics", "order_activity", NULL};
 
 static long long redis_int(const char *key, bool *ok)
 {
@@ -114,14 +115,51 @@ static int visitor(const char *key)
     return 0;
 }
 
+static int order(const char *number)
+{
+    mongoc_client_t *cl = events_client();
+    mongoc_collection_t *coll = events_collection(cl, "order_activity");
+    bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, sort;
+    BSON_APPEND_UTF8(&filter, "order", number);
+    bson_append_document_begin(&opts, "sort", -1, &sort);
+    BSON_APPEND_INT32(&sort, "at", 1);
+    bson_append_document_end(&opts, &sort);
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
+    const bson_t *doc;
+    int n = 0;
+    while (mongoc_cursor_next(cur, &doc)) {
+        char *text = bson_as_relaxed_extended_json(doc, NULL);
+        puts(text);
+        bson_free(text);
+        n++;
+    }
+    bson_error_t err;
+    int rc = 0;
+    if (mongoc_cursor_error(cur, &err)) {
+        fprintf(stderr, "shoease events: MongoDB: %s\n", err.message);
+        rc = 1;
+    } else if (n == 0) {
+        fprintf(stderr, "shoease events: nothing recorded for order %s (yet)\n", number);
+        rc = 1;
+    }
+    mongoc_cursor_destroy(cur);
+    bson_destroy(&filter);
+    bson_destroy(&opts);
+    mongoc_collection_destroy(coll);
+    events_client_done(cl);
+    return rc;
+}
+
 int cmd_events(int argc, char **argv)
 {
     if (events_init() != 0) return 1;
     int rc;
     if (argc == 1 || (argc == 2 && !strcmp(argv[1], "--json"))) rc = summary(argc == 2);
     else if (argc == 3 && !strcmp(argv[1], "visitor")) rc = visitor(argv[2]);
+    else if (argc == 3 && !strcmp(argv[1], "order")) rc = order(argv[2]);
     else {
-        fprintf(stderr, "usage: shoease events [--json] | shoease events visitor v:<cookie>|u:<user id>\n");
+        fprintf(stderr, "usage: shoease events [--json] | shoease events visitor v:<cookie>|u:<user id> | "
+                        "shoease events order NUMBER\n");
         rc = 2;
     }
     events_shutdown();

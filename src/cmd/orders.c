@@ -109,8 +109,9 @@ static int show(const char *number, bool as_json)
     } else {
         printf("Order %s — %s, %s\n%s\n\n", o->number, o->status, o->payment_method, o->email);
         for (int i = 0; i < v->nlines; i++)
-            printf("  %dx %s %s (%s, %s)  %s\n", v->lines[i].quantity, v->lines[i].brand_name, v->lines[i].product_name,
-                   v->lines[i].size_label, v->lines[i].colour_name, fmt_money(v->lines[i].line_total, o->currency, a));
+            printf("  %dx %s %s (%s, %s)  sku %s  %s\n", v->lines[i].quantity, v->lines[i].brand_name,
+                   v->lines[i].product_name, v->lines[i].size_label, v->lines[i].colour_name, v->lines[i].sku,
+                   fmt_money(v->lines[i].line_total, o->currency, a));
         printf("\n  items %s, delivery %s, total %s (VAT %s)\n", fmt_money(o->subtotal, o->currency, a),
                fmt_money(o->shipping, o->currency, b), fmt_money(o->total, o->currency, t),
                fmt_money(o->tax, o->currency, x));

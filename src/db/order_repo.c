@@ -113,15 +113,17 @@ int order_repo_add_sold(db_conn *c, int64_t product_id, int qty)
 int order_repo_insert(db_conn *c, const order_row *o, const char *idempotency_key, int64_t *id_out)
 {
     db_stmt *st = db_prepare(
-        c, "INSERT INTO orders (number, user_id, email, status, payment_method, currency, subtotal, shipping, tax, total, "
+        c, "INSERT INTO orders (number, user_id, cart_id, email, status, payment_method, currency, subtotal, shipping, tax, total, "
            "shipping_method, ship_name, ship_line1, ship_line2, ship_city, ship_region, ship_postcode, ship_country, "
            "ship_phone, idempotency_key, access_hash, expires_at) "
-           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
            "IF(? > 0, FROM_UNIXTIME(?), NULL))");
     if (!st) return -1;
     int i = 0;
     db_bind_text(st, i++, o->number, -1);
     if (o->user_id) db_bind_int64(st, i++, o->user_id);
+    else db_bind_null(st, i++);
+    if (o->cart_id) db_bind_int64(st, i++, o->cart_id);
     else db_bind_null(st, i++);
     db_bind_text(st, i++, o->email, -1);
     db_bind_text(st, i++, o->status, -1);
@@ -243,7 +245,7 @@ int order_repo_set_status(db_conn *c, int64_t order_id, const char *status)
 }
 
 #define ORDER_COLS                                                                                                   \
-    "id, number, COALESCE(user_id, 0), email, status, payment_method, currency, subtotal, shipping, tax, total, "    \
+    "id, number, COALESCE(user_id, 0), COALESCE(cart_id, 0), email, status, payment_method, currency, subtotal, shipping, tax, total, "    \
     "shipping_method, ship_name, ship_line1, ship_line2, ship_city, ship_region, ship_postcode, ship_country, "     \
     "ship_phone, access_hash, UNIX_TIMESTAMP(created_at), COALESCE(UNIX_TIMESTAMP(expires_at), 0)"
 
@@ -254,6 +256,7 @@ static void read_order(db_stmt *st, order_row *o)
     o->id = db_col_int64(st, i++);
     text_copy(o->number, sizeof o->number, db_col_text(st, i++, NULL));
     o->user_id = db_col_int64(st, i++);
+    o->cart_id = db_col_int64(st, i++);
     text_copy(o->email, sizeof o->email, db_col_text(st, i++, NULL));
     text_copy(o->status, sizeof o->status, db_col_text(st, i++, NULL));
     text_copy(o->payment_method, sizeof o->payment_method, db_col_text(st, i++, NULL));

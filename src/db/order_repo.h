@@ -16,6 +16,7 @@ typedef struct order_row {
     int64_t id;
     char number[13];
     int64_t user_id;
+    int64_t cart_id;                 /* the bag it was placed from (0: unknown) */
     char email[255];
     char status[20];
     char payment_method[8];

@@ -153,6 +153,7 @@ struct round {
     json_t *prefs;            /* visitor → {"sizes.x": n, "brands.y": n, "genders.z": n} */
     json_t *searches;         /* [{_id, visitor, q, at}] */
     json_t *views;            /* visitor → [slug, ...] oldest first */
+    json_t *orders;           /* [{_id, order, kind, total, uid, at}] for order_activity */
 };
 
 static void round_init(struct round *r)
@@ -162,6 +163,7 @@ static void round_init(struct round *r)
     r->prefs = json_object();
     r->searches = json_array();
     r->views = json_object();
+    r->orders = json_array();
 }
 
 static void round_free(struct round *r)
@@ -172,6 +174,7 @@ static void round_free(struct round *r)
     json_decref(r->prefs);
     json_decref(r->searches);
     json_decref(r->views);
+    json_decref(r->orders);
 }
 
 static void count(json_t *obj, const char *key, json_int_t n)
@@ -328,6 +331,16 @@ static void derive_event(struct round *r, json_t *line)
     char safe[64];
     field_safe(kind, safe, sizeof safe);
     analytics_inc(r, ms, safe, slug);
+    /* an order's life (placed, paid, shipped ...): one document per order
+     * and kind, so a batch written twice is stored once */
+    const char *number = json_string_value(json_object_get(line, "order"));
+    if (number && strlen(number) == 12 && strspn(number, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 12) {
+        json_t *doc = json_pack("{s:s++,s:s,s:s,s:I,s:I}", "_id", number, "|", safe, "order", number, "kind", safe,
+                                "total", json_integer_value(json_object_get(line, "total")), "at", (json_int_t)ms);
+        json_int_t uid = json_integer_value(json_object_get(line, "uid"));
+        if (uid > 0) json_object_set_new(doc, "uid", json_integer(uid));
+        if (doc) json_array_append_new(r->orders, doc);
+    }
 }
 
 static void parse_batch(struct round *r, const char *element, size_t len)
@@ -361,8 +374,8 @@ json_t *events_batch_summary(const char *element, size_t len)
     offline = true;
     parse_batch(&r, element, len);
     offline = false;
-    json_t *out = json_pack("{s:i,s:O,s:O,s:O,s:O}", "activity", r.nactivity, "analytics", r.analytics, "preferences",
-                            r.prefs, "searches", r.searches, "views", r.views);
+    json_t *out = json_pack("{s:i,s:O,s:O,s:O,s:O,s:O}", "activity", r.nactivity, "analytics", r.analytics,
+                            "preferences", r.prefs, "searches", r.searches, "views", r.views, "orders", r.orders);
     round_free(&r);
     return out;
 }
@@ -423,6 +436,36 @@ static int write_searches(mongoc_client_t *cl, struct round *r, char *why, size_
         BSON_APPEND_UTF8(&doc, "visitor", json_string_value(json_object_get(s, "visitor")));
         BSON_APPEND_UTF8(&doc, "q", json_string_value(json_object_get(s, "q")));
         BSON_APPEND_DATE_TIME(&doc, "at", json_integer_value(json_object_get(s, "at")));
+        mongoc_bulk_operation_insert_with_opts(bulk, &doc, NULL, &err);
+        bson_destroy(&doc);
+    }
+    bson_t reply;
+    bool ok = bulk_ok(mongoc_bulk_operation_execute(bulk, &reply, &err) != 0, &reply, &err, why, whylen);
+    bson_destroy(&reply);
+    mongoc_bulk_operation_destroy(bulk);
+    bson_destroy(&opts);
+    mongoc_collection_destroy(coll);
+    return ok ? 0 : -1;
+}
+
+static int write_orders(mongoc_client_t *cl, struct round *r, char *why, size_t whylen)
+{
+    if (!json_array_size(r->orders)) return 0;
+    mongoc_collection_t *coll = events_collection(cl, "order_activity");
+    bson_t opts = BSON_INITIALIZER;
+    BSON_APPEND_BOOL(&opts, "ordered", false);
+    mongoc_bulk_operation_t *bulk = mongoc_collection_create_bulk_operation_with_opts(coll, &opts);
+    bson_error_t err;
+    size_t i;
+    json_t *o;
+    json_array_foreach(r->orders, i, o) {
+        bson_t doc = BSON_INITIALIZER;
+        BSON_APPEND_UTF8(&doc, "_id", json_string_value(json_object_get(o, "_id")));
+        BSON_APPEND_UTF8(&doc, "order", json_string_value(json_object_get(o, "order")));
+        BSON_APPEND_UTF8(&doc, "kind", json_string_value(json_object_get(o, "kind")));
+        BSON_APPEND_INT64(&doc, "total", json_integer_value(json_object_get(o, "total")));
+        if (json_object_get(o, "uid")) BSON_APPEND_INT64(&doc, "uid", json_integer_value(json_object_get(o, "uid")));
+        BSON_APPEND_DATE_TIME(&doc, "at", json_integer_value(json_object_get(o, "at")));
         mongoc_bulk_operation_insert_with_opts(bulk, &doc, NULL, &err);
         bson_destroy(&doc);
     }
@@ -585,6 +628,7 @@ static void ensure_indexes(mongoc_client_t *cl)
         {"activity_logs", "visitor_time", "{\"vid\": 1, \"time\": -1}", 0},
         {"search_history", "visitor_at", "{\"visitor\": 1, \"at\": -1}", 0},
         {"analytics", "day_kind", "{\"day\": 1, \"kind\": 1}", 0},
+        {"order_activity", "order_at", "{\"order\": 1, \"at\": 1}", 0},
     };
     mongoc_database_t *db = mongoc_client_get_database(cl, cfg.mongo_database);
     for (size_t i = 0; i < sizeof idx / sizeof *idx; i++) {
@@ -630,6 +674,7 @@ static int write_round(mongoc_client_t *cl, redisReply *elements, char *why, siz
             parse_batch(&r, elements->element[i]->str, elements->element[i]->len);
     int rc = write_activity(cl, &r, why, whylen);
     if (rc == 0) rc = write_searches(cl, &r, why, whylen);
+    if (rc == 0) rc = write_orders(cl, &r, why, whylen);
     if (rc == 0) rc = write_counters(cl, "analytics", r.analytics, true, why, whylen);
     if (rc == 0) rc = write_counters(cl, "preferences", r.prefs, false, why, whylen);
     if (rc == 0) rc = write_views(cl, &r, why, whylen);
@@ -797,17 +842,21 @@ job_result events_forget_job(const job *j, char *err, size_t errlen)
         mongoc_collection_destroy(coll);
     }
     if (ok) {
-        /* raw logs stay (they expire) but no longer name the shopper */
-        mongoc_collection_t *coll = events_collection(cl, "activity_logs");
-        bson_t f = BSON_INITIALIZER, u = BSON_INITIALIZER, unset;
-        BSON_APPEND_INT64(&f, "uid", uid);
-        bson_append_document_begin(&u, "$unset", -1, &unset);
-        BSON_APPEND_UTF8(&unset, "uid", "");
-        bson_append_document_end(&u, &unset);
-        ok = mongoc_collection_update_many(coll, &f, &u, NULL, NULL, &e);
-        bson_destroy(&f);
-        bson_destroy(&u);
-        mongoc_collection_destroy(coll);
+        /* raw logs and order histories stay (logs expire; orders are the
+         * shop's records) but no longer name the shopper */
+        static const char *const by_uid[] = {"activity_logs", "order_activity"};
+        for (size_t i = 0; ok && i < 2; i++) {
+            mongoc_collection_t *coll = events_collection(cl, by_uid[i]);
+            bson_t f = BSON_INITIALIZER, u = BSON_INITIALIZER, unset;
+            BSON_APPEND_INT64(&f, "uid", uid);
+            bson_append_document_begin(&u, "$unset", -1, &unset);
+            BSON_APPEND_UTF8(&unset, "uid", "");
+            bson_append_document_end(&u, &unset);
+            ok = mongoc_collection_update_many(coll, &f, &u, NULL, NULL, &e);
+            bson_destroy(&f);
+            bson_destroy(&u);
+            mongoc_collection_destroy(coll);
+        }
     }
     events_client_done(cl);
     if (!ok) {

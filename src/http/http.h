@@ -116,6 +116,10 @@ void res_body_external(http_response *res, int status, const char *content_type,
 /* An error in the site's style: JSON under /api/, HTML elsewhere. For 5xx
  * the page shows only the request id; the detail goes to the log. */
 void res_error(http_request *req, http_response *res, int status, const char *message);
+/* The same, with a message written for the visitor (a shop_error's): shown
+ * as it is also for a 5xx ("Nothing was charged; try again"), where
+ * res_error shows only a reference. */
+void res_error_shown(http_request *req, http_response *res, int status, const char *message);
 
 /* The renderer for HTML error pages; the views layer installs a themed one.
  * It must write a complete page into out and return 0, or return -1 to fall

@@ -245,10 +245,23 @@ const char *http_status_text(int status)
     return s && *s ? s : "Error";
 }
 
+static void error_page(http_request *req, http_response *res, int status, const char *message, bool shown);
+
 void res_error(http_request *req, http_response *res, int status, const char *message)
 {
+    error_page(req, res, status, message, false);
+}
+
+void res_error_shown(http_request *req, http_response *res, int status, const char *message)
+{
+    if (status >= 500) log_warn("request %s %s %s: %d: %s", req->id, req->method, req->path ? req->path : "?", status, message);
+    error_page(req, res, status, message, true);
+}
+
+static void error_page(http_request *req, http_response *res, int status, const char *message, bool shown)
+{
     const char *title = http_status_text(status);
-    if (status >= 500) {
+    if (status >= 500 && !shown) {
         /* the shopper sees only the id; the operator's log has the detail */
         log_error("request %s %s %s failed with %d: %s", req->id, req->method, req->path ? req->path : "?",
                   status, message);

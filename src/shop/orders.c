@@ -10,7 +10,6 @@
 #include "jobs/outbox.h"
 #include "shop/account_book.h"
 #include "shop/accounts.h"
-#include "cache/page_cache.h"
 #include "shop/catalog.h"
 #include "shop/pricing.h"
 
@@ -24,22 +23,6 @@
 #define PLACE_AGAIN 2           /* another request placed this key first: read it */
 #define REFUSED 3               /* a business refusal: e says why */
 #define LOW_STOCK 3
-
-/* Catalogue pages that show these variants' stock must not be served
- * stale once the order commits. (Until the page cache learns per-product
- * versions this bumps the catalogue version after commit.) */
-static void bump_catalogue(void *arg)
-{
-    (void)arg;
-    catalog_cache_invalidate();
-}
-
-static int stock_changed(db_tx *tx, const int64_t *variant_ids, int n)
-{
-    (void)variant_ids;
-    if (n <= 0) return 0;
-    return db_tx_after_commit(tx, bump_catalogue, NULL, NULL);
-}
 
 static const char STORE_DOWN[] = "Orders are unavailable for a moment. Nothing was charged or changed; please try again.";
 
@@ -93,6 +76,18 @@ static void link_hash(const char *number, const char *token, char out[SECRET_HAS
     secret_hash_hex("order-link", msg, (size_t)n, out);
 }
 
+void orders_link_token(const char *number, char out[SECRET_TOKEN_CHARS])
+{
+    /* keyed by SECRET_KEY: only the shop can make it, and it can make it
+     * again for every mail about the order (the database keeps only its
+     * hash, access_hash) */
+    unsigned char key[SECRET_KEY_BYTES], mac[32];
+    secret_subkey("order-link-token", key);
+    crypto_generichash(mac, sizeof mac, (const unsigned char *)number, strlen(number), key, sizeof key);
+    sodium_memzero(key, sizeof key);
+    sodium_bin2base64(out, SECRET_TOKEN_CHARS, mac, sizeof mac, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
 bool orders_token_ok(const order_row *o, const char *token)
 {
     if (!token || !*token || strlen(token) > 64) return false;
@@ -102,7 +97,7 @@ bool orders_token_ok(const order_row *o, const char *token)
 }
 
 /* The order's mail context: what the confirmation and status mails show. */
-static json_t *mail_ctx(db_conn *c, const order_row *o, const char *token)
+static json_t *mail_ctx(db_conn *c, const order_row *o)
 {
     json_t *lines = json_array();
     static __thread order_line_row rows[ORDER_MAX_LINES];
@@ -126,15 +121,17 @@ static json_t *mail_ctx(db_conn *c, const order_row *o, const char *token)
                             o->ship_postcode, "ship_country", address_country_name(o->ship_country), "payment",
                             !strcmp(o->payment_method, "cod") ? "cash on delivery" : "card", "express",
                             !strcmp(o->shipping_method, "express"));
-    /* the link to the order (and its invoice): a guest's carries their token */
-    json_object_set_new(ctx, "link_query", json_string(token && *token ? "?t=" : ""));
-    json_object_set_new(ctx, "token", json_string(token ? token : ""));
+    /* the link to the order (and its invoice): a guest's carries its token */
+    char token[SECRET_TOKEN_CHARS] = "";
+    if (!o->user_id) orders_link_token(o->number, token);
+    json_object_set_new(ctx, "link_query", json_string(token[0] ? "?t=" : ""));
+    json_object_set_new(ctx, "token", json_string(token));
     return ctx;
 }
 
-static int mail_order(db_tx *tx, const order_row *o, const char *tmpl, const char *key_kind, const char *token)
+static int mail_order(db_tx *tx, const order_row *o, const char *tmpl, const char *key_kind)
 {
-    json_t *payload = json_pack("{s:s,s:s,s:o}", "to", o->email, "template", tmpl, "ctx", mail_ctx(db_tx_conn(tx), o, token));
+    json_t *payload = json_pack("{s:s,s:s,s:o}", "to", o->email, "template", tmpl, "ctx", mail_ctx(db_tx_conn(tx), o));
     char key[96];
     snprintf(key, sizeof key, "%s:%s", key_kind, o->number);
     int rc = outbox_add(tx, "mail.send", key, payload, 0);
@@ -142,7 +139,7 @@ static int mail_order(db_tx *tx, const order_row *o, const char *tmpl, const cha
     return rc;
 }
 
-static int invoice_job(db_tx *tx, const order_row *o)
+static int queue_invoice(db_tx *tx, const order_row *o)
 {
     char key[64];
     snprintf(key, sizeof key, "invoice:%s", o->number);
@@ -152,30 +149,40 @@ static int invoice_job(db_tx *tx, const order_row *o)
     return rc;
 }
 
-/* After commit: the analytics event of an order (MongoDB, best effort). */
-struct order_event_arg {
-    char number[13];
-    int64_t user_id, total;
-    char kind[16];
-};
-
-static void emit_order_event(void *arg)
+/* An order's step for MongoDB (order_activity and the analytics counters),
+ * through the outbox like its mails: committed with the order, delivered by
+ * the worker even if this process dies right after the commit. */
+static int queue_event(db_tx *tx, const order_row *o, const char *kind)
 {
-    struct order_event_arg *a = arg;
-    json_t *ev = json_pack("{s:s,s:s,s:I}", "event", a->kind, "order", a->number, "total", (json_int_t)a->total);
-    if (a->user_id) json_object_set_new(ev, "uid", json_integer(a->user_id));
-    events_emit(ev);
+    char key[64];
+    snprintf(key, sizeof key, "event:%s:%s", kind, o->number);
+    json_t *payload = json_pack("{s:s,s:s,s:I,s:I}", "event", kind, "order", o->number, "total", (json_int_t)o->total,
+                                "time_ms", (json_int_t)queue_now_ms());
+    if (o->user_id) json_object_set_new(payload, "uid", json_integer(o->user_id));
+    int rc = outbox_add(tx, "orders.event", key, payload, 0);
+    json_decref(payload);
+    return rc;
 }
 
-static void after_commit_event(db_tx *tx, const order_row *o, const char *kind)
+job_result orders_event_job(const job *j, char *err, size_t errlen)
 {
-    struct order_event_arg *a = calloc(1, sizeof *a);
-    if (!a) return;
-    text_copy(a->number, sizeof a->number, o->number);
-    text_copy(a->kind, sizeof a->kind, kind);
-    a->user_id = o->user_id;
-    a->total = o->total;
-    db_tx_after_commit(tx, emit_order_event, a, free);
+    const char *kind = json_string_value(json_object_get(j->payload, "event"));
+    const char *number = json_string_value(json_object_get(j->payload, "order"));
+    if (!kind || !number) {
+        snprintf(err, errlen, "orders.event: needs event and order");
+        return JOB_FAILED;
+    }
+    char *line = json_dumps(j->payload, JSON_COMPACT);
+    if (!line) abort();
+    size_t len = strlen(line);
+    const char *lines[1] = {line};
+    int rc = events_push_lines(lines, &len, 1);
+    free(line);
+    if (rc != 0) {
+        snprintf(err, errlen, "orders.event: the durable Redis refused the event");
+        return JOB_RETRY;
+    }
+    return JOB_DONE;
 }
 
 /* ---------- placing an order ---------- */
@@ -214,7 +221,9 @@ static int place_tx(db_tx *tx, void *arg)
     int ex = order_repo_by_key(c, r->idempotency_key, &existing);
     if (ex < 0) return DB_TX_FAILED;
     if (ex == 1) {
-        if (existing.user_id != r->user_id) {
+        /* the same shopper, or for a guest the same bag: a key that
+         * reached anyone else opens nothing */
+        if (existing.user_id != r->user_id || (!r->user_id && existing.cart_id != cart_id)) {
             shop_fail(p->e, SHOP_CONFLICT, NULL, "This checkout form was used already. Please reload the page.");
             return REFUSED;
         }
@@ -278,7 +287,7 @@ static int place_tx(db_tx *tx, void *arg)
     /* 5. the totals, worked out now, from the catalogue */
     quote q;
     if (pricing_quote(pl, m, currency, r->shipping_method, &q, p->e) != SHOP_OK) return REFUSED;
-    if (r->expected_total > 0 && r->expected_total != q.total.minor) {
+    if (r->expected_total >= 0 && r->expected_total != q.total.minor) {
         char now[MONEY_FORMAT_MAX];
         money_format(q.total, now, sizeof now);
         shop_fail(p->e, SHOP_CONFLICT, "total",
@@ -302,6 +311,7 @@ static int place_tx(db_tx *tx, void *arg)
     order_row o = {0};
     new_number(o.number);
     o.user_id = r->user_id;
+    o.cart_id = cart_id;
     text_copy(o.email, sizeof o.email, p->email);
     text_copy(o.status, sizeof o.status, card ? "pending_payment" : "cod_confirmed");
     text_copy(o.payment_method, sizeof o.payment_method, card ? "card" : "cod");
@@ -320,11 +330,11 @@ static int place_tx(db_tx *tx, void *arg)
     text_copy(o.ship_postcode, sizeof o.ship_postcode, a->postcode);
     text_copy(o.ship_country, sizeof o.ship_country, a->country);
     text_copy(o.ship_phone, sizeof o.ship_phone, a->phone);
-    secret_random_token(p->out->access_token, sizeof p->out->access_token);
     if (card) o.expires_at = (int64_t)time(NULL) + (int64_t)cfg.card_order_minutes * 60;
     int64_t order_id = 0;
     int ins = -2;
     for (int attempt = 0; attempt < 3 && ins == -2; attempt++) {
+        orders_link_token(o.number, p->out->access_token);
         link_hash(o.number, p->out->access_token, o.access_hash);
         ins = order_repo_insert(c, &o, r->idempotency_key, &order_id);
         if (ins == -2) {
@@ -360,8 +370,7 @@ static int place_tx(db_tx *tx, void *arg)
         return DB_TX_FAILED;
 
     /* 8. after commit: mails, invoice, analytics, fresh catalogue pages */
-    const char *token = r->user_id ? NULL : p->out->access_token;
-    if (!card && (mail_order(tx, &o, "order_confirmation", "order-confirmation", token) < 0 || invoice_job(tx, &o) < 0))
+    if (!card && (mail_order(tx, &o, "order_confirmation", "order-confirmation") < 0 || queue_invoice(tx, &o) < 0))
         return DB_TX_FAILED;
     for (int i = 0; i < m; i++) {
         int64_t left = lv[i]->stock - lines[i].quantity;
@@ -376,8 +385,12 @@ static int place_tx(db_tx *tx, void *arg)
             if (rc < 0) return DB_TX_FAILED;
         }
     }
-    after_commit_event(tx, &o, "order");
-    if (stock_changed(tx, ids, m) < 0) return DB_TX_FAILED;
+    if (queue_event(tx, &o, "order") < 0) return DB_TX_FAILED;
+    /* the pages that show this stock, after commit: the products' pages;
+     * listings only when a size sells out (catalog.h) */
+    catalog_stock_change taken[CART_MAX_LINES];
+    for (int i = 0; i < m; i++) taken[i] = (catalog_stock_change){lines[i].variant_id, -(int64_t)lines[i].quantity};
+    if (catalog_stock_changed(tx, taken, m) < 0) return DB_TX_FAILED;
 
     text_copy(p->out->number, sizeof p->out->number, o.number);
     text_copy(p->out->status, sizeof p->out->status, o.status);
@@ -459,6 +472,8 @@ struct move_arg {
     const char *number, *to, *actor, *note;
     shop_error *e;
     int64_t refunded;          /* a refund that happened at the provider */
+    const char *event_id;      /* a webhook event: recorded in the same unit, so it is handled once */
+    const char *event_type;
 };
 
 static int return_stock(db_tx *tx, int64_t order_id)
@@ -467,16 +482,17 @@ static int return_stock(db_tx *tx, int64_t order_id)
     static __thread order_line_row rows[ORDER_MAX_LINES];
     int n = order_repo_lines(c, order_id, rows, ORDER_MAX_LINES);
     if (n < 0) return -1;
-    int64_t ids[ORDER_MAX_LINES];
+    catalog_stock_change back[ORDER_MAX_LINES];
     int k = 0;
     for (int i = 0; i < n; i++) {
         if (!rows[i].variant_id) continue; /* the variant was deleted since */
         if (order_repo_return_stock(c, rows[i].variant_id, rows[i].quantity) < 0) return -1;
         if (order_repo_add_sold(c, rows[i].product_id, -rows[i].quantity) < 0) return -1;
-        ids[k++] = rows[i].variant_id;
+        back[k++] = (catalog_stock_change){rows[i].variant_id, rows[i].quantity};
     }
-    qsort(ids, (size_t)k, sizeof *ids, cmp_id);
-    return stock_changed(tx, ids, k);
+    /* the pages that show this stock, after commit (only the products', and
+     * listings only where a size comes back from sold out) */
+    return catalog_stock_changed(tx, back, k);
 }
 
 static int move_tx(db_tx *tx, void *arg)
@@ -489,6 +505,13 @@ static int move_tx(db_tx *tx, void *arg)
     if (r == 0) {
         shop_fail(a->e, SHOP_NOT_FOUND, NULL, "No order %s.", a->number);
         return REFUSED;
+    }
+    if (a->event_id) {
+        /* the event and its effect commit together: a crash in between
+         * leaves neither, and the provider's redelivery does it again */
+        int first = order_repo_webhook_first(c, "stripe", a->event_id, a->event_type);
+        if (first < 0) return DB_TX_FAILED;
+        if (first == 0) return DB_TX_OK; /* a redelivery: acknowledged, not redone */
     }
     if (!strcmp(o.status, a->to)) return DB_TX_OK; /* already there: a repeat is harmless */
     if (!orders_move_allowed(o.status, a->to)) {
@@ -515,25 +538,31 @@ static int move_tx(db_tx *tx, void *arg)
     text_copy(o.status, sizeof o.status, a->to);
     if (!strcmp(a->to, "paid")) {
         /* the confirmation waited for the money */
-        if (mail_order(tx, &o, "order_confirmation", "order-confirmation", NULL) < 0 || invoice_job(tx, &o) < 0)
+        if (mail_order(tx, &o, "order_confirmation", "order-confirmation") < 0 || queue_invoice(tx, &o) < 0)
             return DB_TX_FAILED;
-        after_commit_event(tx, &o, "paid");
     } else {
         char kind[48];
         snprintf(kind, sizeof kind, "order-%s", a->to);
-        if (mail_order(tx, &o, "order_status", kind, NULL) < 0) return DB_TX_FAILED;
+        if (mail_order(tx, &o, "order_status", kind) < 0) return DB_TX_FAILED;
     }
+    if (queue_event(tx, &o, a->to) < 0) return DB_TX_FAILED;
     return DB_TX_OK;
+}
+
+static shop_status move_for(const char *number, const char *to, const char *actor, const char *note, int64_t refunded,
+                            const webhook_event *ev, shop_error *e)
+{
+    struct move_arg a = {number, to, actor, note ? note : "", e, refunded, ev ? ev->id : NULL, ev ? ev->type : NULL};
+    int rc = db_tx_run(move_tx, &a);
+    if (rc == DB_TX_OK) return SHOP_OK;
+    if (rc == REFUSED) return e->status;
+    return shop_fail(e, SHOP_UNAVAILABLE, NULL, STORE_DOWN);
 }
 
 static shop_status move(const char *number, const char *to, const char *actor, const char *note, int64_t refunded,
                         shop_error *e)
 {
-    struct move_arg a = {number, to, actor, note ? note : "", e, refunded};
-    int rc = db_tx_run(move_tx, &a);
-    if (rc == DB_TX_OK) return SHOP_OK;
-    if (rc == REFUSED) return e->status;
-    return shop_fail(e, SHOP_UNAVAILABLE, NULL, STORE_DOWN);
+    return move_for(number, to, actor, note, refunded, NULL, e);
 }
 
 shop_status orders_transition(const char *number, const char *to, const char *actor, const char *note, shop_error *e)
@@ -626,7 +655,7 @@ done:
 /* The one way a card payment becomes "paid": under the order's lock, for
  * the exact amount, once. */
 static shop_status mark_paid(const char *number, const char *ref, int64_t amount, const char *currency,
-                             const char *actor, shop_error *e)
+                             const char *actor, const webhook_event *ev, shop_error *e)
 {
     db_conn *c = db_conn_get();
     order_row o;
@@ -647,7 +676,7 @@ static shop_status mark_paid(const char *number, const char *ref, int64_t amount
         log_warn("orders: payment for cancelled order %s arrived; refund %s", o.number, ps == PAY_OK ? "made" : pr.error);
         return SHOP_OK;
     }
-    return move(number, "paid", actor, "card payment confirmed", 0, e);
+    return move_for(number, "paid", actor, "card payment confirmed", 0, ev, e);
 }
 
 shop_status orders_card_return(const char *number, const order_viewer *who, bool *paid, shop_error *e)
@@ -660,7 +689,7 @@ shop_status orders_card_return(const char *number, const order_viewer *who, bool
         payment_result pr;
         if (payment_provider_named("stripe")->status(v->payment.provider_ref, &pr) == PAY_OK &&
             pr.state == PAY_STATE_SUCCEEDED)
-            st = mark_paid(number, pr.ref, pr.amount, pr.currency, who->user_id ? "shopper" : "guest", e);
+            st = mark_paid(number, pr.ref, pr.amount, pr.currency, who->user_id ? "shopper" : "guest", NULL, e);
         if (st == SHOP_OK) st = orders_view(number, who, v, e);
     }
     if (st == SHOP_OK) *paid = strcmp(v->order.status, "pending_payment") && strcmp(v->order.status, "cancelled");
@@ -684,24 +713,14 @@ shop_status orders_payment_event(const webhook_event *ev, shop_error *e)
     if (order_repo_by_id(c, pay.order_id, false, &o) != 1) return shop_fail(e, SHOP_UNAVAILABLE, NULL, STORE_DOWN);
     if (ev->order_number[0] && strcmp(ev->order_number, o.number))
         return shop_fail(e, SHOP_CONFLICT, NULL, "the event's order does not match its payment");
-    /* exactly once per event id (a redelivery is acknowledged, not redone) */
+    /* exactly once per event id (a redelivery is acknowledged, not redone):
+     * a payment is recorded with its effect in one unit of work (move_tx) */
+    if (ev->state == PAY_STATE_SUCCEEDED) return mark_paid(o.number, ev->ref, ev->amount, ev->currency, "webhook", ev, e);
     int first = order_repo_webhook_first(c, "stripe", ev->id, ev->type);
     if (first < 0) return shop_fail(e, SHOP_UNAVAILABLE, NULL, STORE_DOWN);
-    if (first == 0) return SHOP_OK;
-    shop_status st = SHOP_OK;
-    if (ev->state == PAY_STATE_SUCCEEDED) st = mark_paid(o.number, ev->ref, ev->amount, ev->currency, "webhook", e);
-    else if (ev->state == PAY_STATE_FAILED || ev->state == PAY_STATE_CANCELLED)
+    if (first > 0 && (ev->state == PAY_STATE_FAILED || ev->state == PAY_STATE_CANCELLED))
         log_info("orders: payment of %s %s (the shopper may try again until it expires)", o.number, ev->type);
-    if (st != SHOP_OK && st != SHOP_CONFLICT) {
-        /* let the provider send it again */
-        db_stmt *del = db_prepare(c, "DELETE FROM webhook_events WHERE provider = 'stripe' AND event_id = ?");
-        if (del) {
-            db_bind_text(del, 0, ev->id, -1);
-            db_exec(del);
-            db_reset(del);
-        }
-    }
-    return st;
+    return SHOP_OK;
 }
 
 /* ---------- jobs ---------- */
@@ -726,7 +745,7 @@ job_result orders_expire_job(const job *j, char *err, size_t errlen)
             payment_result pr;
             if (payment_provider_named("stripe")->status(pay.provider_ref, &pr) == PAY_OK &&
                 pr.state == PAY_STATE_SUCCEEDED) {
-                mark_paid(o.number, pr.ref, pr.amount, pr.currency, "system", &e);
+                mark_paid(o.number, pr.ref, pr.amount, pr.currency, "system", NULL, &e);
                 continue;
             }
         }

@@ -46,12 +46,12 @@ typedef struct checkout_request {
     const char *shipping_method;    /* standard | express */
     const char *payment_method;     /* cod | card */
     const char *idempotency_key;    /* the checkout form's key (43 base64url characters) */
-    int64_t expected_total;         /* what the review showed (0: not known) */
+    int64_t expected_total;         /* what the review showed (-1: not known; the web form always has it) */
 } checkout_request;
 
 typedef struct order_placed {
     char number[13];
-    char access_token[SECRET_TOKEN_CHARS];  /* a guest's link token ("" when the order existed already) */
+    char access_token[SECRET_TOKEN_CHARS];  /* a guest's link token ("" for a shopper's order) */
     bool existed;                           /* this key placed it before */
     char status[20];
     char payment_method[8];
@@ -107,6 +107,13 @@ shop_status orders_payment_event(const webhook_event *ev, shop_error *e);
 /* orders.expire: cancel card orders unpaid past CARD_ORDER_MINUTES, stock back. */
 job_result orders_expire_job(const job *j, char *err, size_t errlen);
 
+/* orders.event: an order's step (outbox payload) into the event store. */
+job_result orders_event_job(const job *j, char *err, size_t errlen);
+
+/* A guest's link token for an order: made from the number with a key
+ * derived from SECRET_KEY, so every mail about the order can carry it; the
+ * database keeps only its hash. */
+void orders_link_token(const char *number, char out[SECRET_TOKEN_CHARS]);
 /* The guest link token's check (constant time). */
 bool orders_token_ok(const order_row *o, const char *token);
 

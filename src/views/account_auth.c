@@ -122,7 +122,7 @@ void account_verify_resend(http_request *req, http_response *res)
 {
     shop_error e;
     if (accounts_resend_verification(req->session->user_id, &e) != SHOP_OK && e.status != SHOP_CONFLICT) {
-        res_error(req, res, view_error_status(&e), e.message);
+        view_shop_error(req, res, &e);
         return;
     }
     view_done(req, res, "/account", e.status == SHOP_CONFLICT ? e.message : "We have sent you a new link.");
@@ -189,7 +189,7 @@ static void second_step_page(http_request *req, http_response *res, int status, 
     account a;
     shop_error ge;
     if (accounts_get(req->session->pending_user_id, &a, &ge) != SHOP_OK) {
-        res_error(req, res, view_error_status(&ge), ge.message);
+        view_shop_error(req, res, &ge);
         return;
     }
     const char *next = view_safe_next(req_form(req, "next") ? req_form(req, "next") : req_query(req, "next"), "");
@@ -227,7 +227,7 @@ void account_second_step(http_request *req, http_response *res)
     }
     account a;
     if (accounts_get(uid, &a, &e) != SHOP_OK) {
-        res_error(req, res, view_error_status(&e), e.message);
+        view_shop_error(req, res, &e);
         return;
     }
     sign_in s = {.user_id = uid, .verified = a.email_verified};

@@ -54,12 +54,7 @@ static void fields_settle(json_t *fields, const char *id_prefix)
     }
 }
 
-static void fail(http_request *req, http_response *res, const shop_error *e)
-{
-    if (e->status == SHOP_LOCKED && e->retry_after > 0)
-        res_header(res, "Retry-After", arena_printf(req->pool, "%d", e->retry_after));
-    res_error(req, res, view_error_status(e), e->message);
-}
+static void fail(http_request *req, http_response *res, const shop_error *e) { view_shop_error(req, res, e); }
 
 static json_t *optional(json_t *field)
 {

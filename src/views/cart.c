@@ -104,7 +104,7 @@ static void cart_page(http_request *req, http_response *res, int status, const s
     shop_error le;
     if (cart_load(&o, c, &le) != SHOP_OK) {
         free(c);
-        res_error(req, res, view_error_status(&le), le.message);
+        view_shop_error(req, res, &le);
         return;
     }
     json_t *ctx = json_pack("{s:s,s:o}", "page_title", "Your bag", "cart", cart_json(c));
@@ -117,12 +117,16 @@ static void cart_page(http_request *req, http_response *res, int status, const s
 
 void cart_show(http_request *req, http_response *res) { cart_page(req, res, 200, NULL); }
 
+/* A whole number from the form: dflt when the field is absent, -1 (which
+ * every quantity check refuses with its message) when it is there but not
+ * a number of pairs: "two", "", 99999999999. */
 static int int_form(http_request *req, const char *name, int dflt)
 {
     const char *v = req_form(req, name);
     if (!v) v = req_query(req, name);
+    if (!v) return dflt;
     long long n;
-    return v && text_parse_int64(v, -1000000, 1000000, &n) ? (int)n : dflt;
+    return text_parse_int64(v, -1, 1000, &n) ? (int)n : -1;
 }
 
 void cart_add_confirm(http_request *req, http_response *res)
@@ -144,6 +148,7 @@ void cart_add_confirm(http_request *req, http_response *res)
         return;
     }
     int qty = int_form(req, "quantity", 1);
+    if (qty < 1 || qty > cfg.max_line_quantity) qty = 1;
     view_page(req, res, 200, "cart/add",
               json_pack("{s:s,s:I,s:i}", "page_title", "Add to your bag", "variant_id", (json_int_t)vid, "quantity", qty));
 }
@@ -270,7 +275,7 @@ static void checkout_page(http_request *req, http_response *res, int status, con
     shop_error le;
     if (cart_load(&o, c, &le) != SHOP_OK) {
         free(c);
-        res_error(req, res, view_error_status(&le), le.message);
+        view_shop_error(req, res, &le);
         return;
     }
     if (c->active == 0) {
@@ -295,7 +300,7 @@ static void checkout_page(http_request *req, http_response *res, int status, con
     if (pricing_quote(pl, m, c->currency, "standard", &qs, &pe) != SHOP_OK ||
         pricing_quote(pl, m, c->currency, "express", &qe, &pe) != SHOP_OK) {
         free(c);
-        res_error(req, res, view_error_status(&pe), pe.message);
+        view_shop_error(req, res, &pe);
         return;
     }
     const quote *q = !strcmp(ship, "express") ? &qe : &qs;
@@ -377,13 +382,19 @@ void checkout_place(http_request *req, http_response *res)
     const char *expected = field(req, r.shipping_method && !strcmp(r.shipping_method, "express") ? "expected_express"
                                                                                                   : "expected_standard");
     long long exp = 0;
-    if (expected) text_parse_int64(expected, 0, 1LL << 53, &exp);
-    r.expected_total = exp;
     shop_error e;
+    if (!expected || !text_parse_int64(expected, 0, 1LL << 53, &exp)) {
+        /* the total the shopper reviewed is part of the form: without it we
+         * cannot know what they agreed to pay */
+        shop_fail(&e, SHOP_INVALID, NULL, "This checkout form is incomplete. Please reload the page.");
+        checkout_page(req, res, view_error_status(&e), &e);
+        return;
+    }
+    r.expected_total = exp;
     account me;
     if (s && s->level == SESSION_FULL) {
         if (accounts_get(s->user_id, &me, &e) != SHOP_OK) {
-            res_error(req, res, view_error_status(&e), e.message);
+            view_shop_error(req, res, &e);
             return;
         }
         r.email = me.email;
@@ -410,11 +421,10 @@ void checkout_place(http_request *req, http_response *res)
     session_new_checkout_key(req);
     remember(req, &o);
     char token[SECRET_TOKEN_CHARS] = "";
-    if (placed.access_token[0]) {
-        memcpy(token, placed.access_token, sizeof token);
+    if (!r.user_id) {
+        /* a guest's order opens with its link (also when this key placed it before) */
+        orders_link_token(placed.number, token);
         session_remember_order(req, placed.number, token);
-    } else if (!r.user_id) {
-        session_order_token(req, placed.number, token, sizeof token); /* the same order, placed before */
     }
     const char *t = token[0] ? arena_printf(req->pool, "?t=%s", token) : "";
     if (!strcmp(placed.payment_method, "card") && !strcmp(placed.status, "pending_payment")) {

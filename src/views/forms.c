@@ -47,6 +47,13 @@ int view_error_status(const shop_error *e)
     return 500;
 }
 
+void view_shop_error(http_request *req, http_response *res, const shop_error *e)
+{
+    if (e->status == SHOP_LOCKED && e->retry_after > 0)
+        res_header(res, "Retry-After", arena_printf(req->pool, "%d", e->retry_after));
+    res_error_shown(req, res, view_error_status(e), e->message);
+}
+
 void view_page(http_request *req, http_response *res, int status, const char *name, json_t *ctx)
 {
     const web_session *s = req->session;

@@ -25,6 +25,9 @@ json_t *view_field(const char *name, const char *label, const char *type, const 
 void view_form_error(json_t *ctx, json_t *fields, const shop_error *e);
 /* 422 invalid, 403 denied, 404, 409, 410 expired, 429 locked, 503. */
 int view_error_status(const shop_error *e);
+/* The error page for a refusal of the shop: its status, its message (shown
+ * also for "unavailable"), Retry-After when locked. */
+void view_shop_error(http_request *req, http_response *res, const shop_error *e);
 /* Add csrf, me ({name, email?}), flash to ctx, render the page template
  * with the layout, answer with status. Consumes ctx. */
 void view_page(http_request *req, http_response *res, int status, const char *name, json_t *ctx);

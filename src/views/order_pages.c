@@ -106,7 +106,7 @@ static order_view *load(http_request *req, http_response *res, order_viewer *who
         who->token = remembered;
     if (orders_view(req_param(req, "number"), who, v, &e) != SHOP_OK) {
         free(v);
-        res_error(req, res, view_error_status(&e), e.message);
+        view_shop_error(req, res, &e);
         return NULL;
     }
     return v;
@@ -141,7 +141,7 @@ void order_cancel(http_request *req, http_response *res)
         return;
     }
     if (orders_transition(number, to, who.user_id ? "shopper" : "guest", "cancelled by the shopper", &e) != SHOP_OK) {
-        res_error(req, res, view_error_status(&e), e.message);
+        view_shop_error(req, res, &e);
         return;
     }
     view_done(req, res, arena_printf(req->pool, "/orders/%s%s", number, q),
@@ -206,7 +206,7 @@ void checkout_pay(http_request *req, http_response *res)
             res_redirect(res, 303, arena_printf(req->pool, "/orders/%s%s", req_param(req, "number"), q));
             return;
         }
-        res_error(req, res, view_error_status(&e), e.message);
+        view_shop_error(req, res, &e);
         return;
     }
     order_view *v = load(req, res, &who);
@@ -227,7 +227,7 @@ void checkout_return(http_request *req, http_response *res)
     shop_error e;
     bool paid = false;
     if (orders_card_return(req_param(req, "number"), &who, &paid, &e) != SHOP_OK) {
-        res_error(req, res, view_error_status(&e), e.message);
+        view_shop_error(req, res, &e);
         return;
     }
     const char *q = !who.user_id && who.token ? arena_printf(req->pool, "?t=%s", who.token) : "";
@@ -251,7 +251,7 @@ void account_order_list(http_request *req, http_response *res)
     int n = 0;
     shop_error e;
     if (orders_of_user(req->session->user_id, rows, 50, 0, &n, &e) != SHOP_OK) {
-        res_error(req, res, view_error_status(&e), e.message);
+        view_shop_error(req, res, &e);
         return;
     }
     json_t *list = json_array();

@@ -36,6 +36,7 @@ def loopback_address():
     return "127.%d.%d.%d" % (random.randint(1, 254), random.randint(0, 255), random.randint(1, 254))
 
 PASSWORD = "correct horse battery staple"
+PACE = 0.06          # seconds between one shopper's requests (< 20 r/s)
 CSRF_RX = re.compile(r'name="csrf_token" value="([^"]+)"')
 LINK_RX = re.compile(r"(https?://\S+?(/account/(?:verify|reset/choose)\?token=[A-Za-z0-9_-]+))")
 
@@ -69,10 +70,21 @@ class Shopper:
             self.s.mount(u.scheme + "://", SourceAddressAdapter(self.ip))
         self.email = None
         self.password = PASSWORD
+        self._last = 0.0
 
     # -- plumbing
+    def _pace(self):
+        """nginx allows each client 20 requests/s (burst 40), as in
+        production; a shopper here keeps under it like a person would, so a
+        429 in a test is a limit the test meant to reach."""
+        wait = self._last + PACE - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self._last = time.monotonic()
+
     def get(self, path, **kw):
         kw.setdefault("timeout", 20)
+        self._pace()
         return self.s.get(self.base + path, **kw)
 
     def token(self, path="/account/login"):
@@ -92,6 +104,7 @@ class Shopper:
             headers.setdefault("Origin", self.origin)
         kw.setdefault("timeout", 30)
         kw.setdefault("allow_redirects", False)
+        self._pace()
         return self.s.post(self.base + path, data=data, headers=headers, **kw)
 
     @property
@@ -136,3 +149,46 @@ def wait(pred, timeout=15, interval=0.1):
         if v or time.monotonic() > deadline:
             return v
         time.sleep(interval)
+
+
+# ------------------------------------------------------------------ buying
+
+KEY_RX = re.compile(r'name="checkout_key" value="([^"]+)"')
+HIDDEN_RX = re.compile(r'<input type="hidden" name="(expected_standard|expected_express|checkout_key|csrf_token)" value="([^"]*)"')
+ADDRESS = {"full_name": "Ada Lovelace", "line1": "12 St James's Square", "line2": "", "city": "London",
+           "region": "", "postcode": "SW1Y 4JH", "country": "GB", "phone": ""}
+
+
+def add_to_bag(shopper, variant_id, quantity=1):
+    """POST /cart/add as the product page's form does; returns the response."""
+    return shopper.post("/cart/add", {"variant_id": str(variant_id), "quantity": str(quantity)}, form_path="/cart")
+
+
+def checkout_form(shopper):
+    """GET /checkout: its hidden fields (csrf_token, checkout_key, expected_*)."""
+    r = shopper.get("/checkout", allow_redirects=False)
+    assert r.status_code == 200, (r.status_code, r.text[:300])
+    return dict(HIDDEN_RX.findall(r.text))
+
+
+def place_order(shopper, payment="cod", shipping="standard", address=None, email=None, form=None, **extra):
+    """Fill the checkout as a shopper would and place the order; returns the
+    POST's response (303 to the order or the card page on success)."""
+    form = dict(form or checkout_form(shopper))
+    data = dict(ADDRESS if address is None else address)
+    data.update(form)
+    data.update({"shipping_method": shipping, "payment_method": payment})
+    if email:
+        data["email"] = email
+    data.update(extra)
+    data = {k: v for k, v in data.items() if v is not None}
+    return shopper.post("/checkout", data, token=data.pop("csrf_token", True), form_path="/checkout")
+
+
+ORDER_RX = re.compile(r"/(?:orders|checkout/pay)/(SE[0-9A-Z]{10})")
+
+
+def order_number(location):
+    m = ORDER_RX.search(location or "")
+    assert m, "no order number in %r" % location
+    return m.group(1)
