@@ -92,6 +92,13 @@ static const route_policy ORDER_WRITE = {
     .cache = CACHE_PERSONAL, .rate = RATE_WRITE,
     .params = (const param_spec[]){{"number", PARAM_TEXT, .required = true, .max_len = 12, .where = PARAM_PATH},
                                    {"t", PARAM_TOKEN}, {NULL}}};
+/* a shopper's review of a shoe: saved data, so a confirmed e-mail */
+static const route_policy REVIEW_FORM = {
+    .access = ACCESS_VERIFIED, .cache = CACHE_PERSONAL,
+    .params = (const param_spec[]){{"slug", PARAM_SLUG, .required = true, .where = PARAM_PATH}, {NULL}}};
+static const route_policy REVIEW_POST = {
+    .access = ACCESS_VERIFIED, .cache = CACHE_PERSONAL, .rate = RATE_WRITE,
+    .params = (const param_spec[]){{"slug", PARAM_SLUG, .required = true, .where = PARAM_PATH}, {NULL}}};
 /* the card provider's events: no session, no CSRF token — the request is
  * authenticated by its Stripe-Signature (api/webhooks.c) */
 static const route_policy SIGNED_WEBHOOK = {.cache = CACHE_PERSONAL, .csrf_exempt = true};
@@ -115,6 +122,8 @@ static const route_def routes[] = {
     {"GET", "/category/{slug}", views_category, SHARED},
     {"GET", "/products/{slug}", views_product, SHARED},
     {"GET", "/search", views_search, SHARED},
+    {"GET", "/products/{slug}/review", review_form_show, &REVIEW_FORM},
+    {"POST", "/products/{slug}/review", review_submit, &REVIEW_POST},
     /* personal parts of shared pages, fetched by site.js (views/personal.c) */
     {"GET", "/fragments/header", views_header_fragment, &FORM},
     {"GET", "/fragments/recently-viewed", views_recently_viewed, &PERSONAL},

@@ -118,6 +118,14 @@ size_t text_copy(char *dst, size_t dstlen, const char *src)
     return n;
 }
 
+size_t text_utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80) n++;
+    return n;
+}
+
 bool text_is_lower_hex(const char *s, size_t len)
 {
     size_t n = 0;

@@ -33,5 +33,7 @@ size_t text_format_uint64(uint64_t v, char *out);
 /* Copy src into dst (dstlen > 0), cut to fit, always NUL-terminated;
  * returns the length copied. */
 size_t text_copy(char *dst, size_t dstlen, const char *src);
+/* Characters of valid UTF-8 text (bytes that do not continue a sequence). */
+size_t text_utf8_chars(const char *s);
 
 #endif

@@ -687,14 +687,14 @@ int repo_set_price(db_conn *c, const char *slug, int64_t price, int64_t compare_
 }
 
 int repo_add_review(db_conn *c, const char *slug, int rating, const char *title, const char *body, const char *author,
-                    const char *status, bool verified, int64_t *product_id, int64_t *id_out)
+                    const char *status, bool verified, int64_t user_id, int64_t *product_id, int64_t *id_out)
 {
     /* The product row is locked first (as in moderation) so aggregates of
      * concurrent review changes are computed one after the other. */
     int rc = lock_result(lock_id(c, "SELECT id FROM products WHERE slug = ? FOR UPDATE", slug, 0, product_id));
     if (rc != CATALOG_OK) return rc;
     db_stmt *st = db_prepare(c, "INSERT INTO reviews (product_id, rating, title, body, author_name,"
-                                " verified_purchase, status) VALUES (?, ?, ?, ?, ?, ?, ?)");
+                                " verified_purchase, status, user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     if (!st) return CATALOG_ERR_STORE;
     db_bind_int64(st, 0, *product_id);
     db_bind_int64(st, 1, rating);
@@ -703,6 +703,8 @@ int repo_add_review(db_conn *c, const char *slug, int rating, const char *title,
     db_bind_text(st, 4, author, -1);
     db_bind_int64(st, 5, verified ? 1 : 0);
     db_bind_text(st, 6, status, -1);
+    if (user_id > 0) db_bind_int64(st, 7, user_id);
+    else db_bind_null(st, 7);
     if (db_exec(st) < 0) rc = CATALOG_ERR_STORE;
     else if (id_out) *id_out = (int64_t)db_insert_id(st);
     db_reset(st);

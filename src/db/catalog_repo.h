@@ -168,8 +168,9 @@ int repo_product_facts(const char *slug, char *brand, size_t brandlen, char *gen
 /* *variant_id and the stock before the change. */
 int repo_set_stock(db_conn *c, const char *sku, int64_t n, int64_t *variant_id, int64_t *old_stock);
 int repo_set_price(db_conn *c, const char *slug, int64_t price, int64_t compare_at, int64_t *product_id);
+/* user_id: the shopper who wrote it (0: added by the store owner). */
 int repo_add_review(db_conn *c, const char *slug, int rating, const char *title, const char *body, const char *author,
-                    const char *status, bool verified, int64_t *product_id, int64_t *id_out);
+                    const char *status, bool verified, int64_t user_id, int64_t *product_id, int64_t *id_out);
 int repo_moderate_review(db_conn *c, int64_t id, const char *status, int64_t *product_id);
 
 /* ---- What a change means for cached pages (inside the unit of work) ---- */

@@ -201,15 +201,6 @@ static int store_error(int rc, const char *what, const char *key)
     return fail(rc, "the catalogue store failed; nothing was changed");
 }
 
-/* Characters in valid UTF-8 (bytes that do not continue a sequence). */
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80) n++;
-    return n;
-}
-
 static bool key_ok(const char *s, size_t max)
 {
     return s && *s && strlen(s) <= max && text_valid_utf8(s, strlen(s));
@@ -283,7 +274,7 @@ static bool text_ok(const char *what, const char *s, size_t min, size_t max, boo
     }
     const char *t = s;
     while (*t == ' ' || *t == '\n' || *t == '\r' || *t == '\t') t++;
-    size_t n = utf8_chars(s);
+    size_t n = text_utf8_chars(s);
     if ((min > 0 && !*t) || n < min || n > max) {
         fail(CATALOG_ERR_INVALID, "%s must be %zu to %zu characters", what, min, max);
         return false;
@@ -302,7 +293,7 @@ static int add_review_tx(db_tx *tx, void *arg)
     struct add_review *a = arg;
     int64_t product_id;
     /* verified_purchase: false — only the order code may set it (see migrations/0002). */
-    int rc = repo_add_review(db_tx_conn(tx), a->slug, a->rating, a->title, a->body, a->author, a->status, false,
+    int rc = repo_add_review(db_tx_conn(tx), a->slug, a->rating, a->title, a->body, a->author, a->status, false, 0,
                              &product_id, a->id_out);
     if (rc != CATALOG_OK) return rc;
     /* the page's reviews; cards show the rating (and sort by it) */

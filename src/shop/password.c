@@ -82,14 +82,6 @@ bool password_is_common(const char *pw)
 
 /* ---------- the policy ---------- */
 
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80) n++;
-    return n;
-}
-
 int password_policy(const char *pw, const char *email, char *why, size_t whylen)
 {
     size_t bytes = pw ? strlen(pw) : 0;
@@ -97,7 +89,7 @@ int password_policy(const char *pw, const char *email, char *why, size_t whylen)
         snprintf(why, whylen, "Choose a password.");
         return -1;
     }
-    size_t n = utf8_chars(pw);
+    size_t n = text_utf8_chars(pw);
     if (n < PASSWORD_MIN_CHARS) {
         snprintf(why, whylen, "Use at least %d characters (a few words together make a good password).",
                  PASSWORD_MIN_CHARS);

@@ -94,6 +94,9 @@ void order_invoice(http_request *req, http_response *res);
 void checkout_pay(http_request *req, http_response *res);
 void checkout_return(http_request *req, http_response *res);
 void account_order_list(http_request *req, http_response *res);
+/* reviews.c: a shopper's review of a shoe */
+void review_form_show(http_request *req, http_response *res);
+void review_submit(http_request *req, http_response *res);
 /* personal.c: GET /fragments/header and /fragments/recently-viewed (private, not cached) */
 void views_header_fragment(http_request *req, http_response *res);
 void views_recently_viewed(http_request *req, http_response *res);

@@ -680,3 +680,56 @@ def test_orders_cli_moves_orders_through_their_states(stock, shopper, stack, sho
     assert stock.shelf(v) == 3
     sold = int(stack.mariadb("SELECT sold_count FROM products WHERE id = %d" % v["product_id"]))
     assert sold >= 2
+
+
+# ------------------------------------------------------------------ reviews from real orders
+
+def test_reviews_are_verified_purchases_only_from_real_orders(stock, shopper, stack, shoease_cli, mailbox,
+                                                             https_url, session):
+    v = stock.take(3)
+    buyer = shopper().register(mailbox, name="Reviewer Buyer")
+    assert add_to_bag(buyer, v["id"], 1).status_code == 303
+    number = order_number(place_order(buyer, payment="cod").headers["Location"])
+    assert shoease_cli("orders", "ship", number).returncode == 0
+    assert shoease_cli("orders", "deliver", number).returncode == 0
+    path = "/products/%s/review" % v["slug"]
+
+    # anonymous: sent to sign in first
+    anon = shopper()
+    r = anon.get(path, allow_redirects=False)
+    assert r.status_code in (302, 303) and "/account/login" in r.headers["Location"]
+    # bad input: message beside the field, nothing saved
+    for data, words in (({"rating": "0", "title": "Fine", "body": "Good shoes all round."}, "1 to 5 stars"),
+                        ({"rating": "6", "title": "Fine", "body": "Good shoes all round."}, "1 to 5 stars"),
+                        ({"rating": "4", "title": "", "body": "Good shoes all round."}, "title"),
+                        ({"rating": "4", "title": "Fine", "body": "short"}, "characters"),
+                        ({"rating": "4", "title": "Line\nbreak", "body": "Good shoes all round."}, "one line")):
+        r = buyer.post(path, data)
+        assert r.status_code == 422, (data, r.status_code)
+        assert words in text_of(r.text), (data, text_of(r.text)[:400])
+    assert buyer.post(path, {"rating": "5", "title": "Fine"}, token="x" * 43).status_code == 403
+    assert stack.mariadb("SELECT COUNT(*) FROM reviews r JOIN users u ON u.id = r.user_id WHERE u.email = '%s'"
+                         % buyer.email) == "0"
+
+    r = buyer.post(path, {"rating": "5", "title": "Light and comfy", "body": "Wore them all day at work, no blisters."})
+    assert r.status_code == 303 and r.headers["Location"] == "/products/%s" % v["slug"]
+    rid, verified, status, author = stack.mariadb_rows(
+        "SELECT r.id, r.verified_purchase, r.status, r.author_name FROM reviews r JOIN users u ON u.id = r.user_id "
+        "WHERE u.email = '%s'" % buyer.email)[0]
+    assert (verified, status, author) == ("1", "pending", "Reviewer Buyer")
+    # one review per shopper and shoe
+    r = buyer.post(path, {"rating": "4", "title": "Again", "body": "A second review of the same shoe."})
+    assert r.status_code == 409
+    # a shopper who did not buy it: a review, but not a verified purchase
+    other = shopper().register(mailbox, name="Never Bought")
+    assert other.post(path, {"rating": "3", "title": "Looks nice",
+                             "body": "Tried them on in a friend's house."}).status_code == 303
+    assert stack.mariadb("SELECT r.verified_purchase FROM reviews r JOIN users u ON u.id = r.user_id "
+                         "WHERE u.email = '%s'" % other.email) == "0"
+    # the page shows it once the owner approves it, marked verified
+    assert "Light and comfy" not in session.get(https_url + "/products/" + v["slug"], timeout=15).text
+    assert shoease_cli("review", "moderate", rid, "approved").returncode == 0
+    page = session.get(https_url + "/products/" + v["slug"], timeout=15).text
+    assert "Light and comfy" in page
+    block = page[page.index("Light and comfy"):]
+    assert "Verified purchase" in block[:1500]
