@@ -225,6 +225,7 @@ static const job_type job_table[] = {
     {"orders.expire", "default", orders_expire_job, 3, 10000, 0, 3600, 120},
     {"orders.invoice", "default", invoice_job, 8, 2000, 0, 0, 120},
     {"orders.event", "default", orders_event_job, 10, 2000, 0, 0, 60},
+    {"orders.popularity", "default", orders_popularity_job, 3, 60000, 0, 3600, 300},
 };
 
 /* Only on the automated tests' stack (TEST_HOOKS=1): jobs that misbehave
@@ -242,6 +243,7 @@ static const schedule_def schedule_table[] = {
     {"jobs.cleanup", 3600, "jobs.cleanup"},
     {"events.prune", 3600, "events.prune"},
     {"orders.expire", 60, "orders.expire"},
+    {"orders.popularity", 3600, "orders.popularity"},
 };
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof *(a)))

@@ -444,6 +444,25 @@ int order_repo_expired(db_conn *c, int64_t *ids, int max)
     return n;
 }
 
+int order_repo_products_moved(db_conn *c, int seconds, int64_t *ids, int max)
+{
+    /* sold, or given back (a cancel, an expiry), in the window */
+    db_stmt *st = db_prepare(c, "SELECT DISTINCT l.product_id FROM order_events e JOIN order_lines l "
+                                "ON l.order_id = e.order_id WHERE e.created_at >= NOW(6) - INTERVAL ? SECOND "
+                                "AND l.product_id IS NOT NULL ORDER BY l.product_id LIMIT ?");
+    if (!st) return -1;
+    db_bind_int64(st, 0, seconds);
+    db_bind_int64(st, 1, max);
+    if (db_exec(st) < 0) {
+        db_reset(st);
+        return -1;
+    }
+    int n = 0;
+    while (n < max && db_fetch(st) == 1) ids[n++] = db_col_int64(st, 0);
+    db_reset(st);
+    return n;
+}
+
 int order_repo_events(db_conn *c, int64_t order_id, order_event_row *out, int max)
 {
     db_stmt *st = db_prepare(c, "SELECT COALESCE(from_status, ''), to_status, actor, note, UNIX_TIMESTAMP(created_at) "

@@ -86,6 +86,9 @@ int order_repo_for_user(db_conn *c, int64_t user_id, order_row *out, int max, in
 int order_repo_recent(db_conn *c, const char *status, order_row *out, int max);
 /* Unpaid card orders past their expiry (ids). Count or -1. */
 int order_repo_expired(db_conn *c, int64_t *ids, int max);
+/* Products whose orders changed state in the last `seconds` (so their sold
+ * counts and popularity moved), at most max, by id. Count or -1. */
+int order_repo_products_moved(db_conn *c, int seconds, int64_t *ids, int max);
 int order_repo_by_id(db_conn *c, int64_t id, bool lock, order_row *out);
 /* State history: (from, to, actor, note, at) per row. Count or -1. */
 typedef struct order_event_row {

@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define MAX_HOOKS 16
+/* A unit of work registers a few hooks per row it queues (an order: its
+ * mails, invoice, event, low-stock alerts, page bumps); the bound only
+ * catches a runaway loop. */
+#define MAX_HOOKS 1024
 #define MAX_ATTEMPTS 4
 #define ER_LOCK_WAIT_TIMEOUT 1205
 #define ER_LOCK_DEADLOCK 1213
@@ -21,8 +24,8 @@ struct hook {
 
 struct db_tx {
     db_conn *conn;
-    struct hook hooks[MAX_HOOKS];
-    int nhooks;
+    struct hook *hooks;       /* grows as needed (up to MAX_HOOKS) */
+    int nhooks, caphooks;
     bool overflow;
 };
 
@@ -35,6 +38,13 @@ int db_tx_after_commit(db_tx *tx, void (*fn)(void *arg), void *arg, void (*free_
         tx->overflow = true;
         if (free_arg) free_arg(arg);
         return -1;
+    }
+    if (tx->nhooks == tx->caphooks) {
+        int cap = tx->caphooks ? tx->caphooks * 2 : 16;
+        struct hook *h = realloc(tx->hooks, (size_t)cap * sizeof *h);
+        if (!h) abort();
+        tx->hooks = h;
+        tx->caphooks = cap;
     }
     tx->hooks[tx->nhooks++] = (struct hook){fn, arg, free_arg};
     return 0;
@@ -51,33 +61,34 @@ static void drop_hooks(db_tx *tx, bool run)
 
 static bool retryable(unsigned no) { return no == ER_LOCK_DEADLOCK || no == ER_LOCK_WAIT_TIMEOUT; }
 
-int db_tx_run(db_tx_fn fn, void *arg)
+/* One unit of work, attempted until it commits, is refused, or a retry
+ * would not help. The hooks' storage is the caller's (db_tx_run). */
+static int run(db_tx *tx, db_tx_fn fn, void *arg)
 {
-    db_tx tx = {0};
     for (int attempt = 1;; attempt++) {
-        tx.conn = db_conn_get();
-        tx.overflow = false;
-        if (!tx.conn) return DB_TX_FAILED;
+        tx->conn = db_conn_get();
+        tx->overflow = false;
+        if (!tx->conn) return DB_TX_FAILED;
         db_clear_error();
-        if (db_begin(tx.conn) != 0) {
+        if (db_begin(tx->conn) != 0) {
             if (retryable(db_last_errno()) && attempt < MAX_ATTEMPTS) continue;
             return DB_TX_FAILED;
         }
-        int rc = fn(&tx, arg);
-        if (rc == DB_TX_OK && tx.overflow) rc = DB_TX_FAILED;
+        int rc = fn(tx, arg);
+        if (rc == DB_TX_OK && tx->overflow) rc = DB_TX_FAILED;
         if (rc == DB_TX_OK) {
-            if (db_commit(tx.conn) == 0) {
+            if (db_commit(tx->conn) == 0) {
                 /* Test hook: die between COMMIT and the after-commit work,
                  * to prove the outbox relay delivers what was committed. */
                 if (cfg.test_hooks && getenv("TEST_CRASH_AFTER_COMMIT")) _exit(86);
-                drop_hooks(&tx, true);
+                drop_hooks(tx, true);
                 return DB_TX_OK;
             }
             rc = DB_TX_FAILED;
         }
         unsigned no = db_last_errno();
-        db_rollback(tx.conn);
-        drop_hooks(&tx, false);
+        db_rollback(tx->conn);
+        drop_hooks(tx, false);
         if (!retryable(no) || attempt >= MAX_ATTEMPTS) {
             if (retryable(no)) log_warn("db_tx: gave up after %d attempts: %s", attempt, db_last_error());
             return rc;
@@ -85,4 +96,12 @@ int db_tx_run(db_tx_fn fn, void *arg)
         /* another transaction holds what we need: step aside briefly */
         usleep(1000u * (1u << attempt) + randombytes_uniform(5000));
     }
+}
+
+int db_tx_run(db_tx_fn fn, void *arg)
+{
+    db_tx tx = {0};
+    int rc = run(&tx, fn, arg);
+    free(tx.hooks);
+    return rc;
 }

@@ -39,7 +39,7 @@ typedef int (*db_tx_fn)(db_tx *tx, void *arg);
 int db_tx_run(db_tx_fn fn, void *arg);
 db_conn *db_tx_conn(db_tx *tx);
 /* Run hook(arg) after COMMIT; free_arg(arg) (may be NULL) runs after the
- * hook, or on rollback instead of it. At most 16 hooks per attempt. */
+ * hook, or on rollback instead of it. At most 1024 hooks per attempt. */
 int db_tx_after_commit(db_tx *tx, void (*hook)(void *arg), void *arg, void (*free_arg)(void *arg));
 
 #endif

@@ -375,8 +375,10 @@ static int place_tx(db_tx *tx, void *arg)
     for (int i = 0; i < m; i++) {
         int64_t left = lv[i]->stock - lines[i].quantity;
         if (left <= LOW_STOCK && cfg.staff_alert_email && cfg.staff_alert_email[0]) {
+            /* one alert per order that leaves a size this low (a restock
+             * and a later sell-down alert again) */
             char key[96];
-            snprintf(key, sizeof key, "low-stock:%lld:%lld", (long long)lv[i]->id, (long long)left);
+            snprintf(key, sizeof key, "low-stock:%lld:%s", (long long)lv[i]->id, o.number);
             json_t *payload = json_pack("{s:s,s:s,s:{s:s,s:s,s:s,s:I}}", "to", cfg.staff_alert_email, "template",
                                         "low_stock", "ctx", "product", lv[i]->product_name, "size", lv[i]->size_label,
                                         "sku", lv[i]->sku, "left", (json_int_t)left);
@@ -724,6 +726,44 @@ shop_status orders_payment_event(const webhook_event *ev, shop_error *e)
 }
 
 /* ---------- jobs ---------- */
+
+/* Popularity follows sales (order_repo_add_sold) in MariaDB at once, but a
+ * sale refreshes only the product's own page (catalog_stock_changed): were
+ * every sale to refresh the listings, the "most popular" order would cost
+ * the shop its cached listings under a stream of orders. So once an hour
+ * the listings of the products sold meanwhile are refreshed here. */
+#define POPULARITY_WINDOW 3600
+#define POPULARITY_MAX 500
+
+struct popularity {
+    int64_t ids[POPULARITY_MAX];
+    int n;
+};
+
+static int popularity_tx(db_tx *tx, void *arg)
+{
+    struct popularity *p = arg;
+    for (int i = 0; i < p->n; i++)
+        if (catalog_product_changed(tx, p->ids[i], true) < 0) return DB_TX_FAILED;
+    return DB_TX_OK;
+}
+
+job_result orders_popularity_job(const job *j, char *err, size_t errlen)
+{
+    (void)j;
+    db_conn *c = db_conn_get();
+    struct popularity *p = malloc(sizeof *p);
+    if (!p) abort();
+    /* a little more than the schedule's period, so no sale falls between two runs */
+    p->n = c ? order_repo_products_moved(c, POPULARITY_WINDOW + 300, p->ids, POPULARITY_MAX) : -1;
+    int rc = p->n < 0 ? DB_TX_FAILED : p->n == 0 ? DB_TX_OK : db_tx_run(popularity_tx, p);
+    free(p);
+    if (rc != DB_TX_OK) {
+        snprintf(err, errlen, "orders.popularity: %s", db_last_error());
+        return JOB_RETRY;
+    }
+    return JOB_DONE;
+}
 
 job_result orders_expire_job(const job *j, char *err, size_t errlen)
 {

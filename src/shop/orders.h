@@ -107,6 +107,10 @@ shop_status orders_payment_event(const webhook_event *ev, shop_error *e);
 /* orders.expire: cancel card orders unpaid past CARD_ORDER_MINUTES, stock back. */
 job_result orders_expire_job(const job *j, char *err, size_t errlen);
 
+/* orders.popularity (hourly): refresh the listings of products sold
+ * meanwhile, so "most popular" follows real sales without every sale
+ * throwing away the cached listings. */
+job_result orders_popularity_job(const job *j, char *err, size_t errlen);
 /* orders.event: an order's step (outbox payload) into the event store. */
 job_result orders_event_job(const job *j, char *err, size_t errlen);
 

@@ -15,6 +15,7 @@ import re
 import signal
 import threading
 import time
+import uuid
 
 import pytest
 
@@ -324,6 +325,28 @@ def test_sold_out_between_bag_and_checkout_names_the_line(stock, shopper, stack)
     assert stock.check(v) == 0 and stock.check(w) == 4
 
 
+def test_a_big_order_of_last_pairs_alerts_staff_for_each(stock, shopper, stack, mailbox):
+    """Twenty lines, each leaving a size nearly sold out: one order, and
+    one low-stock mail per size to the staff address."""
+    vs = [stock.take(2) for _ in range(20)]
+    seen = set(mailbox.paths())
+    s = shopper()
+    for v in vs:
+        assert add_to_bag(s, v["id"], 1).status_code == 303
+    r = place_order(s, email=unique_email("big"))
+    assert r.status_code == 303, text_of(r.text)[:400]
+    number = order_number(r.headers["Location"])
+    order_whole(stack, number)
+    assert int(stack.mariadb("SELECT COUNT(*) FROM order_lines l JOIN orders o ON o.id = l.order_id "
+                             "WHERE o.number = '%s'" % number)) == 20
+    for v in vs:
+        assert stock.check(v) == 1
+    skus = {v["sku"] for v in vs}
+    msgs = mailbox.wait_for(lambda m: m.path not in seen and m["To"] == "stock@shoease.test"
+                            and any(k in m.text for k in skus), timeout=30, count=20)
+    assert {k for m in msgs for k in skus if k in m.text} == skus
+
+
 # ------------------------------------------------------------------ card payments
 
 def card_order(s, v, qty=1, email=None, open_page=True):
@@ -522,6 +545,7 @@ def test_card_provider_down_gives_a_clear_answer(stock, shopper, stack):
 def test_last_pair_two_hundred_buyers_one_order(stock, https_url, tls_cert, stack):
     v = stock.take(1)
     n = 200
+    tag = uuid.uuid4().hex[:8]
     buyers = [Shopper(https_url, tls_cert) for _ in range(n)]
 
     def prepare(b):
@@ -534,7 +558,7 @@ def test_last_pair_two_hundred_buyers_one_order(stock, https_url, tls_cert, stac
 
     def buy(i):
         start.wait()
-        return place_order(buyers[i], form=forms[i], email="last-pair-%d@example.com" % i)
+        return place_order(buyers[i], form=forms[i], email="last-pair-%s-%d@example.com" % (tag, i))
 
     with concurrent.futures.ThreadPoolExecutor(n) as ex:
         answers = list(ex.map(buy, range(n)))
@@ -545,7 +569,7 @@ def test_last_pair_two_hundred_buyers_one_order(stock, https_url, tls_cert, stac
     for r in lost:
         assert "sold out" in text_of(r.text), text_of(r.text)[:300]
     assert stock.check(v) == 0
-    assert int(stack.mariadb("SELECT COUNT(*) FROM orders WHERE email LIKE 'last-pair-%@example.com'")) == 1
+    assert int(stack.mariadb("SELECT COUNT(*) FROM orders WHERE email LIKE 'last-pair-%s-%%'" % tag)) == 1
     order_whole(stack, order_number(won[0].headers["Location"]))
 
 
@@ -556,6 +580,7 @@ def test_kill_9_during_checkout_leaves_whole_orders_and_the_same_answer_on_retry
     per key, never two."""
     vs = [stock.take(30) for _ in range(3)]
     n = 24
+    tag = uuid.uuid4().hex[:8]
     buyers = [Shopper(https_url, tls_cert) for _ in range(n)]
 
     def prepare(i):
@@ -571,7 +596,7 @@ def test_kill_9_during_checkout_leaves_whole_orders_and_the_same_answer_on_retry
     def buy(i):
         start.wait()
         try:
-            return place_order(buyers[i], form=forms[i], email="kill-%d@example.com" % i).status_code
+            return place_order(buyers[i], form=forms[i], email="kill-%s-%d@example.com" % (tag, i)).status_code
         except Exception as e:   # the connection died with the worker: retried below
             return repr(e)
 
@@ -585,14 +610,14 @@ def test_kill_9_during_checkout_leaves_whole_orders_and_the_same_answer_on_retry
     assert stack.wait_workers(len(before), timeout=30), "the master did not restart the workers"
     numbers = set()
     for i in range(n):
-        r = place_order(buyers[i], form=forms[i], email="kill-%d@example.com" % i)
+        r = place_order(buyers[i], form=forms[i], email="kill-%s-%d@example.com" % (tag, i))
         assert r.status_code == 303, (i, first[i], r.status_code, text_of(r.text)[:300])
         numbers.add(order_number(r.headers["Location"]))
         # and again: still the same
-        r2 = place_order(buyers[i], form=forms[i], email="kill-%d@example.com" % i)
+        r2 = place_order(buyers[i], form=forms[i], email="kill-%s-%d@example.com" % (tag, i))
         assert order_number(r2.headers["Location"]) == order_number(r.headers["Location"])
     assert len(numbers) == n
-    assert int(stack.mariadb("SELECT COUNT(*) FROM orders WHERE email LIKE 'kill-%@example.com'")) == n
+    assert int(stack.mariadb("SELECT COUNT(*) FROM orders WHERE email LIKE 'kill-%s-%%'" % tag)) == n
     for number in numbers:
         order_whole(stack, number)
     for v in vs:
@@ -680,6 +705,11 @@ def test_orders_cli_moves_orders_through_their_states(stock, shopper, stack, sho
     assert stock.shelf(v) == 3
     sold = int(stack.mariadb("SELECT sold_count FROM products WHERE id = %d" % v["product_id"]))
     assert sold >= 2
+    # popularity follows sales: the hourly job refreshes the listings of what sold
+    before = stack.redis("GET", "v:l:*all")
+    r = shoease_cli("jobs", "enqueue", "orders.popularity", "test-popularity-%s" % number, "{}")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert wait_until(lambda: stack.redis("GET", "v:l:*all") not in ("", before), 30)
 
 
 # ------------------------------------------------------------------ reviews from real orders
