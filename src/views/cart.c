@@ -81,9 +81,11 @@ static json_t *cart_json(const cart *c)
                                      .tax_class = c->lines[i].row.tax_class};
     quote q;
     shop_error e;
-    json_t *out = json_pack("{s:o,s:o,s:i,s:b,s:b,s:i,s:b,s:b}", "lines", active, "saved", saved, "items", c->items,
-                            "empty", c->active == 0, "has_saved", c->saved > 0, "restored", c->restored, "problems",
-                            c->problems, "has_lines", c->active > 0);
+    /* "restored" is a section ({{#restored}} notice): a boolean, as the
+     * template engine takes every number — 0 too — for true */
+    json_t *out = json_pack("{s:o,s:o,s:i,s:b,s:b,s:b,s:b,s:b}", "lines", active, "saved", saved, "items", c->items,
+                            "empty", c->active == 0, "has_saved", c->saved > 0, "restored", c->restored > 0,
+                            "problems", c->problems, "has_lines", c->active > 0);
     if (pricing_quote(pl, m, c->currency, "standard", &q, &e) == SHOP_OK) {
         json_object_set_new(out, "subtotal", money_json(q.subtotal.minor, c->currency));
         json_object_set_new(out, "shipping", money_json(q.shipping.minor, c->currency));

@@ -117,7 +117,11 @@
 
     /* ---- forms on shared pages (add to bag): post them with the visitor's
      * token from the header fragment; without JavaScript they go to a
-     * confirmation page that carries the token itself ---- */
+     * confirmation page that carries the token itself. The post is a real
+     * form submission, not fetch(): the browser shows the answer, so the
+     * bag's "Added to your bag" (a one-time message that a fetch following
+     * the redirect would use up) or the reason it could not be added
+     * (sold out, too many pairs) reaches the shopper ---- */
     var tokenForms = document.querySelectorAll("form[data-post-with-token]");
     Array.prototype.forEach.call(tokenForms, function (form) {
       form.addEventListener("submit", function (e) {
@@ -126,15 +130,22 @@
         if (!chosen) return; /* the server explains: choose a size */
         e.preventDefault();
         var send = function () {
+          var post = document.createElement("form");
+          post.method = "post";
+          post.action = form.getAttribute("action");
+          post.hidden = true;
           var data = new FormData(form);
           data.append("csrf_token", csrfToken());
+          data.forEach(function (value, name) {
+            var field = document.createElement("input");
+            field.type = "hidden";
+            field.name = name;
+            field.value = value;
+            post.appendChild(field);
+          });
           form.setAttribute("aria-busy", "true");
-          fetch(form.getAttribute("action"), {
-            method: "POST", body: new URLSearchParams(data), credentials: "same-origin",
-            headers: { "X-CSRF-Token": csrfToken() }
-          }).then(function (r) {
-            window.location.href = r.redirected ? r.url : "/cart";
-          }).catch(function () { form.submit(); });
+          document.body.appendChild(post);
+          post.submit();
         };
         if (csrfToken()) send(); else tokenWaiters.push(send);
       });
