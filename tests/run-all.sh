@@ -4,9 +4,11 @@
 # 1. unit tests (cmocka programs, ASan/UBSan build): meson test -C build-test
 # 2. integration tests (pytest, black-box over HTTP) against a private stack
 #    (tools/stack.py exec --profile test: own ports and var/test/ data)
-# 3. browser test (tests/browser, Playwright + Debian Chromium) on its own stack
+# 3. browser tests (tests/browser, Playwright + Debian Chromium, phone viewport)
+#    on their own stack: tests/browser/run-all.js runs storefront, accounts and
+#    checkout one after another and ends with their combined summary line
 # 4. "N passed, M failed" counted over all, from meson's testlog.json,
-#    pytest's JUnit XML and the browser test's own summary line. Exit status is non-zero if anything failed.
+#    pytest's JUnit XML and the browser tests' combined summary line. Exit status is non-zero if anything failed.
 #
 # Expects build-test/ to be built (make test does that first).
 set -uo pipefail
@@ -38,7 +40,7 @@ browser_log="$OUT/browser.log"
 browser_rc=0
 if ( cd tests/browser && npm ci --no-audit --no-fund --loglevel=error ) > "$OUT/npm.log" 2>&1; then
   timeout --foreground -k 30 900 "$PYTHON" tools/stack.py exec --profile test --app build-test/shoease -- \
-    bash -c 'BASE_URL="https://localhost:${HTTPS_PORT}" SCREENSHOT_DIR=var/test/screenshots node tests/browser/storefront.test.js' \
+    bash -c 'BASE_URL="https://localhost:${HTTPS_PORT}" SCREENSHOT_DIR=var/test/screenshots node tests/browser/run-all.js' \
     2>&1 | tee "$browser_log"
   browser_rc=${PIPESTATUS[0]}
 else
