@@ -52,6 +52,7 @@ static const route_policy VERIFY_LINK = {
     .cache = CACHE_PERSONAL,
     .params = (const param_spec[]){{"token", PARAM_TOKEN, .required = true, .where = PARAM_QUERY}, {NULL}}};
 static const route_policy SMS_LOGIN = {.cache = CACHE_PERSONAL, .rate = RATE_OTP_SEND};
+static const route_policy SMS_CODE = {.cache = CACHE_PERSONAL, .rate = RATE_OTP_CHECK};
 /* the second step of signing in: a password was right, a code is due */
 static const route_policy MFA_FORM = {.cache = CACHE_PERSONAL, .mfa_step = true};
 static const route_policy MFA_CHECK = {.cache = CACHE_PERSONAL, .mfa_step = true, .rate = RATE_OTP_CHECK};
@@ -142,6 +143,7 @@ static const route_def routes[] = {
     {"POST", "/account/login/verify/send", account_second_step_send, &MFA_SEND},
     {"GET", "/account/login/sms", account_sms_login_form, &FORM},
     {"POST", "/account/login/sms", account_sms_login, &SMS_LOGIN},
+    {"POST", "/account/login/sms/code", account_sms_login_code, &SMS_CODE},
     {"POST", "/account/logout", account_logout, &WRITE},
     {"GET", "/account/reset", account_reset_form, &FORM},
     {"POST", "/account/reset", account_reset, &RESET},

@@ -15,8 +15,9 @@ void api_stripe_webhook(http_request *req, http_response *res)
 {
     webhook_event ev;
     char err[200];
-    if (stripe_webhook_verify(cfg.stripe_webhook_secret, req_header(req, "Stripe-Signature"), buf_cstr(&req->body),
-                              req->body.len, time(NULL), &ev, err, sizeof err) != 0) {
+    if (payment_provider_named("stripe")->parse_webhook(cfg.stripe_webhook_secret, req_header(req, "Stripe-Signature"),
+                                                        buf_cstr(&req->body), req->body.len, time(NULL), &ev, err,
+                                                        sizeof err) != 0) {
         log_warn("request %s: refused a Stripe webhook: %s", req->id, err);
         res_error(req, res, 400, err);
         return;

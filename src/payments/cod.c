@@ -39,7 +39,11 @@ static pay_status cod_refund(const char *ref, int64_t amount, const char *idempo
     return PAY_OK;
 }
 
-const payment_provider cod_provider = {"cod", cod_initiate, cod_status, cod_noop, cod_refund, cod_noop};
+/* the courier collects: confirming, capturing and cancelling change nothing
+ * at a provider, and there are no webhooks */
+const payment_provider cod_provider = {.name = "cod", .initiate = cod_initiate, .confirm = cod_noop, .status = cod_status,
+                                       .capture = cod_noop, .refund = cod_refund, .cancel = cod_noop,
+                                       .parse_webhook = NULL};
 
 extern const payment_provider stripe_provider;
 

@@ -49,6 +49,7 @@ typedef struct payment_result {
     char client_secret[201];   /* for the card page */
     int64_t amount;            /* what the provider says it is for */
     char currency[4];
+    char provider_status[32];  /* the provider's own word ("requires_confirmation" …) */
     char error[256];           /* why, for the log and (cleaned) the shopper */
 } payment_result;
 
@@ -64,11 +65,19 @@ typedef struct webhook_event {
 
 typedef struct payment_provider {
     const char *name;
+    /* start a payment of req->amount for an order (card: a PaymentIntent) */
     pay_status (*initiate)(const payment_request *req, payment_result *out);
+    /* confirm one the shopper's side left at "requires_confirmation" */
+    pay_status (*confirm)(const char *ref, const char *idempotency_key, payment_result *out);
+    /* what the provider says now */
     pay_status (*status)(const char *ref, payment_result *out);
     pay_status (*capture)(const char *ref, const char *idempotency_key, payment_result *out);
     pay_status (*refund)(const char *ref, int64_t amount, const char *idempotency_key, payment_result *out);
     pay_status (*cancel)(const char *ref, const char *idempotency_key, payment_result *out);
+    /* a webhook request, verified and parsed (below); 0 or -1 with err.
+     * NULL for a provider that sends none (cash on delivery). */
+    int (*parse_webhook)(const char *secret, const char *signature_header, const char *body, size_t len, time_t now,
+                         webhook_event *out, char *err, size_t errlen);
 } payment_provider;
 
 const payment_provider *payment_provider_named(const char *name);   /* "cod" | "stripe" */

@@ -105,6 +105,7 @@ static pay_status call(const char *method, const char *path, const char *form, c
         }
         const char *object = json_string_value(json_object_get(doc, "object"));
         const char *status = json_string_value(json_object_get(doc, "status"));
+        if (status) text_copy(out->provider_status, sizeof out->provider_status, status);
         if (object && !strcmp(object, "refund"))
             out->state = status && !strcmp(status, "succeeded") ? PAY_STATE_REFUNDED : PAY_STATE_PENDING;
         else
@@ -162,6 +163,14 @@ static pay_status stripe_status(const char *ref, payment_result *out)
     return call("GET", path, NULL, NULL, out);
 }
 
+static pay_status stripe_confirm(const char *ref, const char *idem, payment_result *out)
+{
+    memset(out, 0, sizeof *out);
+    char path[180];
+    snprintf(path, sizeof path, "/v1/payment_intents/%s/confirm", ref);
+    return call("POST", path, "", idem, out);
+}
+
 static pay_status stripe_capture(const char *ref, const char *idem, payment_result *out)
 {
     memset(out, 0, sizeof *out);
@@ -190,8 +199,9 @@ static pay_status stripe_refund(const char *ref, int64_t amount, const char *ide
     return st;
 }
 
-const payment_provider stripe_provider = {"stripe", stripe_initiate, stripe_status, stripe_capture, stripe_refund,
-                                          stripe_cancel};
+const payment_provider stripe_provider = {
+    .name = "stripe", .initiate = stripe_initiate, .confirm = stripe_confirm, .status = stripe_status,
+    .capture = stripe_capture, .refund = stripe_refund, .cancel = stripe_cancel, .parse_webhook = stripe_webhook_verify};
 
 /* ---------- webhooks ---------- */
 
@@ -266,12 +276,18 @@ int stripe_webhook_verify(const char *secret, const char *header, const char *bo
         json_decref(doc);
         return -1;
     }
+    if (strlen(id) >= sizeof out->id || strlen(type) >= sizeof out->type) {
+        /* never cut an id: two long ones cut alike would count as one event */
+        snprintf(err, errlen, "the event's id or type is too long");
+        json_decref(doc);
+        return -1;
+    }
     text_copy(out->id, sizeof out->id, id);
     text_copy(out->type, sizeof out->type, type);
     const char *object = json_string_value(json_object_get(obj, "object"));
     const char *ref = object && !strcmp(object, "payment_intent") ? json_string_value(json_object_get(obj, "id"))
                                                                    : json_string_value(json_object_get(obj, "payment_intent"));
-    if (ref) text_copy(out->ref, sizeof out->ref, ref);
+    if (ref && strlen(ref) < sizeof out->ref) text_copy(out->ref, sizeof out->ref, ref);
     const char *order = json_string_value(json_object_get(json_object_get(obj, "metadata"), "order"));
     if (order) text_copy(out->order_number, sizeof out->order_number, order);
     out->amount = json_integer_value(json_object_get(obj, "amount"));
@@ -284,7 +300,8 @@ int stripe_webhook_verify(const char *secret, const char *header, const char *bo
     if (!strcmp(type, "payment_intent.succeeded")) out->state = PAY_STATE_SUCCEEDED;
     else if (!strcmp(type, "payment_intent.payment_failed")) out->state = PAY_STATE_FAILED;
     else if (!strcmp(type, "payment_intent.canceled")) out->state = PAY_STATE_CANCELLED;
-    else if (!strcmp(type, "charge.refunded")) out->state = PAY_STATE_REFUNDED;
+    /* only a full refund refunds the order; a partial one is the operator's to record */
+    else if (!strcmp(type, "charge.refunded") && json_is_true(json_object_get(obj, "refunded"))) out->state = PAY_STATE_REFUNDED;
     else out->state = PAY_STATE_PENDING;
     json_decref(doc);
     return 0;

@@ -688,9 +688,16 @@ shop_status orders_card_return(const char *number, const order_viewer *who, bool
     if (!v) abort();
     shop_status st = orders_view(number, who, v, e);
     if (st == SHOP_OK && !strcmp(v->order.status, "pending_payment") && v->payment.provider_ref[0]) {
+        const payment_provider *prov = payment_provider_named("stripe");
         payment_result pr;
-        if (payment_provider_named("stripe")->status(v->payment.provider_ref, &pr) == PAY_OK &&
-            pr.state == PAY_STATE_SUCCEEDED)
+        pay_status ps = prov->status(v->payment.provider_ref, &pr);
+        if (ps == PAY_OK && !strcmp(pr.provider_status, "requires_confirmation")) {
+            /* the card form collected the card but left confirming to us */
+            char idem[64];
+            snprintf(idem, sizeof idem, "confirm-%s", number);
+            ps = prov->confirm(v->payment.provider_ref, idem, &pr);
+        }
+        if (ps == PAY_OK && pr.state == PAY_STATE_SUCCEEDED)
             st = mark_paid(number, pr.ref, pr.amount, pr.currency, who->user_id ? "shopper" : "guest", NULL, e);
         if (st == SHOP_OK) st = orders_view(number, who, v, e);
     }
@@ -718,6 +725,14 @@ shop_status orders_payment_event(const webhook_event *ev, shop_error *e)
     /* exactly once per event id (a redelivery is acknowledged, not redone):
      * a payment is recorded with its effect in one unit of work (move_tx) */
     if (ev->state == PAY_STATE_SUCCEEDED) return mark_paid(o.number, ev->ref, ev->amount, ev->currency, "webhook", ev, e);
+    if (ev->state == PAY_STATE_REFUNDED) {
+        /* refunded at the provider (its dashboard): record it, money already back */
+        if (strcmp(o.status, "paid") && strcmp(o.status, "shipped") && strcmp(o.status, "delivered")) {
+            int first = order_repo_webhook_first(c, "stripe", ev->id, ev->type);
+            return first < 0 ? shop_fail(e, SHOP_UNAVAILABLE, NULL, STORE_DOWN) : SHOP_OK;
+        }
+        return move_for(o.number, "refunded", "webhook", "refunded at the card provider", o.total, ev, e);
+    }
     int first = order_repo_webhook_first(c, "stripe", ev->id, ev->type);
     if (first < 0) return shop_fail(e, SHOP_UNAVAILABLE, NULL, STORE_DOWN);
     if (first > 0 && (ev->state == PAY_STATE_FAILED || ev->state == PAY_STATE_CANCELLED))

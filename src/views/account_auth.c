@@ -270,22 +270,26 @@ static void sms_page(http_request *req, http_response *res, int status, const sh
 
 void account_sms_login_form(http_request *req, http_response *res) { sms_page(req, res, 200, NULL, false); }
 
+/* Step 1: send a code (the same answer whether the number has an account
+ * or not). Sending and checking are two routes so each has its own rate
+ * limit (otp-send, otp-check). */
 void account_sms_login(http_request *req, http_response *res)
 {
     shop_error e;
-    const char *code = req_form(req, "code");
-    if (!code || !*code) {
-        /* step 1: send a code (the same answer whether the number has an account or not) */
-        if (accounts_sms_login_start(form_or(req, "phone"), &e) != SHOP_OK) {
-            if (e.status == SHOP_LOCKED) res_header(res, "Retry-After", arena_printf(req->pool, "%d", e.retry_after));
-            sms_page(req, res, view_error_status(&e), &e, e.status == SHOP_LOCKED);
-            return;
-        }
-        sms_page(req, res, 200, NULL, true);
+    if (accounts_sms_login_start(form_or(req, "phone"), &e) != SHOP_OK) {
+        if (e.status == SHOP_LOCKED) res_header(res, "Retry-After", arena_printf(req->pool, "%d", e.retry_after));
+        sms_page(req, res, view_error_status(&e), &e, e.status == SHOP_LOCKED);
         return;
     }
+    sms_page(req, res, 200, NULL, true);
+}
+
+/* Step 2: the code. */
+void account_sms_login_code(http_request *req, http_response *res)
+{
+    shop_error e;
     sign_in s;
-    if (accounts_sms_login_finish(form_or(req, "phone"), code, &s, &e) != SHOP_OK) {
+    if (accounts_sms_login_finish(form_or(req, "phone"), form_or(req, "code"), &s, &e) != SHOP_OK) {
         sms_page(req, res, view_error_status(&e), &e, true);
         return;
     }

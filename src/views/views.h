@@ -45,6 +45,7 @@ void account_second_step(http_request *req, http_response *res);
 void account_second_step_send(http_request *req, http_response *res);
 void account_sms_login_form(http_request *req, http_response *res);
 void account_sms_login(http_request *req, http_response *res);
+void account_sms_login_code(http_request *req, http_response *res);
 void account_logout(http_request *req, http_response *res);
 void account_reset_form(http_request *req, http_response *res);
 void account_reset(http_request *req, http_response *res);

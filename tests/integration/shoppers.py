@@ -37,7 +37,9 @@ def loopback_address():
 
 PASSWORD = "correct horse battery staple"
 PACE = 0.06          # seconds between one shopper's requests (< 20 r/s)
-CSRF_RX = re.compile(r'name="csrf_token" value="([^"]+)"')
+# a form's hidden field, or the personal header fragment's data-csrf (what
+# site.js uses for the forms of shared, cached pages such as "Add to bag")
+CSRF_RX = re.compile(r'(?:name="csrf_token" value="|data-csrf=")([^"]+)"')
 LINK_RX = re.compile(r"(https?://\S+?(/account/(?:verify|reset/choose)\?token=[A-Za-z0-9_-]+))")
 
 
@@ -161,7 +163,8 @@ ADDRESS = {"full_name": "Ada Lovelace", "line1": "12 St James's Square", "line2"
 
 def add_to_bag(shopper, variant_id, quantity=1):
     """POST /cart/add as the product page's form does; returns the response."""
-    return shopper.post("/cart/add", {"variant_id": str(variant_id), "quantity": str(quantity)}, form_path="/cart")
+    return shopper.post("/cart/add", {"variant_id": str(variant_id), "quantity": str(quantity)},
+                        form_path="/fragments/header")
 
 
 def checkout_form(shopper):
