@@ -422,10 +422,30 @@ static redisReply *command_on(durable_conn *c, const char *cmd, size_t len, int 
     return checked_reply(r);
 }
 
-/* The connection to use: c, or the thread's (connecting when needed). */
+/* The server closed this idle connection (it restarted, or dropped us):
+ * a peek finds the end of the stream. Replies are read as they come, so
+ * nothing else is waiting on an idle connection but, under TLS 1.3, a
+ * session ticket — data, not an end, so the connection is kept. */
+static bool closed_by_server(const durable_conn *c)
+{
+    char b;
+    ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+/* The connection to use: c, or the thread's (connecting when needed). A
+ * thread's connection that the server closed while it was idle is made
+ * again before the command is sent, so a Redis restart costs no request an
+ * error — while a command that fails on a live connection still fails
+ * loudly (it may have run: it is never sent twice). */
 static durable_conn *conn_for(durable_conn *c)
 {
     if (c) return c;
+    if (thread_conn && closed_by_server(thread_conn)) {
+        durable_disconnect(thread_conn);
+        thread_conn = NULL;
+        thread_next_attempt_ms = 0;
+    }
     if (thread_conn) return thread_conn;
     long long now = now_ms();
     if (now < thread_next_attempt_ms) return NULL; /* thread_err still says why */

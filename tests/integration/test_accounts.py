@@ -356,3 +356,14 @@ def test_sms_sign_in_code_expiry_tries_and_cooldown(https_url, tls_cert, mailbox
     assert statuses[-1] == 410, statuses
     r = v.post("/account/login/sms/code", {"phone": number, "code": code}, form_path="/account/login/sms")
     assert r.status_code == 410, "the right code must not work after the tries are used up"
+
+
+def test_sessions_survive_a_durable_redis_restart(https_url, tls_cert, mailbox, stack):
+    """Sessions live in the durable Redis (AOF): a restart keeps them, and
+    the app's idle connections to the old server are made again before use,
+    so no request fails because of the restart."""
+    s = new_shopper(https_url, tls_cert).register(mailbox, name="Restart Test")
+    assert s.signed_in()
+    stack.restart("qredis")
+    answers = [s.get("/account", allow_redirects=False).status_code for _ in range(12)]
+    assert answers == [200] * 12, answers
