@@ -497,8 +497,10 @@ static void security_page(http_request *req, http_response *res, int status, sec
     json_array_append_new(f, view_field("password", "Your password", "password", NULL, "current-password"));
     json_t *two = form_box(f, "ts-", which == FORM_TWO_STEP ? e : NULL);
     const char *kind = which == FORM_TWO_STEP ? form_or(req, "kind") : "";
-    json_object_set_new(two, "kind_sms", json_boolean(!strcmp(kind, "sms") || (!*kind && !sms && a.phone_verified)));
-    json_object_set_new(two, "kind_none", json_boolean(!strcmp(kind, "none") || (!*kind && (sms || !a.phone_verified))));
+    /* nothing chosen until the shopper chooses: a pre-selected "turn off"
+     * would take two-step sign-in away from whoever just types a password */
+    json_object_set_new(two, "kind_sms", json_boolean(!strcmp(kind, "sms")));
+    json_object_set_new(two, "kind_none", json_boolean(!strcmp(kind, "none")));
     if (e && which == FORM_TWO_STEP && e->field && !strcmp(e->field, "kind"))
         json_object_set_new(two, "kind_error", json_string(e->message));
     else
