@@ -28,6 +28,10 @@
 #include "web/metrics.h"
 #include "web/test_hooks.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 /* ---------- policies (http/policy.h): what each kind of route needs ---------- */
 
 /* the same for everybody: page-cached, never sees a session */
@@ -198,9 +202,52 @@ static const route_def routes[] = {
     {"POST", "/account/delete", account_delete, &SHOPPER_PASSWORD},
 };
 
+/* ---------- the admin portal: mounted under ADMIN_PATH ---------- */
+
+/* Every admin route is hidden: anyone but staff gets the site's ordinary
+ * 404 (http/policy.h). */
+static const route_policy STAFF_PAGE = {.access = ACCESS_STAFF, .cache = CACHE_PERSONAL, .hidden = true};
+static const route_policy STAFF_WRITE = {.access = ACCESS_STAFF, .cache = CACHE_PERSONAL, .hidden = true,
+                                         .rate = RATE_WRITE};
+/* refunds, deleting: the password again (ADMIN_REAUTH_SECONDS) */
+static const route_policy STAFF_DANGER = {.access = ACCESS_STAFF, .cache = CACHE_PERSONAL, .hidden = true,
+                                          .rate = RATE_WRITE, .reauth = true};
+static const route_policy SUPERUSER_PAGE = {.access = ACCESS_SUPERUSER, .cache = CACHE_PERSONAL, .hidden = true};
+static const route_policy SUPERUSER_DANGER = {.access = ACCESS_SUPERUSER, .cache = CACHE_PERSONAL, .hidden = true,
+                                              .rate = RATE_WRITE, .reauth = true};
+
+/* Patterns relative to ADMIN_PATH ("" is the portal's front page). */
+static const route_def admin_routes[] = {
+    {"GET", "", admin_home, &STAFF_PAGE},
+    {"GET", "/", admin_home, &STAFF_PAGE},
+    {"GET", "/audit", admin_audit, &STAFF_PAGE},
+};
+
+static void register_admin(const route_def *table, int n)
+{
+    for (int i = 0; i < n; i++) {
+        route_def r = table[i];
+        size_t len = strlen(cfg.admin_path) + strlen(r.pattern) + 1;
+        char *pattern = malloc(len); /* lives as long as the process (the router keeps it) */
+        if (!pattern) abort();
+        snprintf(pattern, len, "%s%s", cfg.admin_path, r.pattern);
+        r.pattern = pattern;
+        router_add_route(&r);
+    }
+}
+
 void app_register_routes(void)
 {
     router_add_table(routes, (int)(sizeof routes / sizeof *routes));
+    register_admin(admin_routes, (int)(sizeof admin_routes / sizeof *admin_routes));
+    if (cfg.test_hooks) {
+        static const route_def admin_test_routes[] = {{"POST", "/__test/danger", test_hook_admin_danger, &STAFF_DANGER}};
+        register_admin(admin_test_routes, 1);
+    }
+    /* the policies the admin screens take (until each is in use) */
+    (void)STAFF_WRITE;
+    (void)SUPERUSER_PAGE;
+    (void)SUPERUSER_DANGER;
     if (cfg.test_hooks) router_add("GET", "/__test/sleep", test_hook_sleep);
 }
 
@@ -276,6 +323,7 @@ int app_worker_init(void)
 {
     /* templates (a syntax error stops the worker) and the themed error page */
     if (views_init() != 0) return -1;
+    admin_views_init();
     /* Learn catalogue version changes from Redis pushes (cache hits then
      * need no round trip); without it every lookup asks Redis. */
     version_watch_start();

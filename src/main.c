@@ -29,6 +29,8 @@ static const struct command commands[] = {
     {"mail", cmd_mail, "mail test ADDRESS: send a test mail through the queue (and wait for it)"},
     {"sms", cmd_sms, "sms test NUMBER [TEXT]: send a test SMS through the queue (and wait for it)"},
     {"orders", cmd_orders, "orders: list [--status S] | show NUMBER | ship|deliver|cancel|refund NUMBER [NOTE]"},
+    {"createadmin", cmd_createadmin, "createadmin EMAIL [--name NAME] [--role superuser|staff]: a staff account (password asked, or stdin)"},
+    {"admin-url", cmd_admin_url, "print the admin portal's address (PUBLIC_URL + ADMIN_PATH)"},
     {"routes", cmd_routes, "the route table with each route's policy (access, CSRF, cache, rate limit), as JSON"},
     {"check", cmd_check, "check the configuration for production (--stores: also ping the stores)"},
     {"version", cmd_version, "print versions"},

@@ -15,6 +15,8 @@ int cmd_mail(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_routes(int argc, char **argv);
 int cmd_orders(int argc, char **argv);
+int cmd_createadmin(int argc, char **argv);
+int cmd_admin_url(int argc, char **argv);
 int cmd_sms(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

@@ -7,6 +7,7 @@
  *   shoease events order NUMBER  an order's steps as MongoDB has them (JSON lines) */
 #include "cmd/cmd.h"
 
+#include "core/config.h"
 #include "durable/durable.h"
 #include "events/mongo.h"
 #include "events/reads.h"
@@ -50,6 +51,20 @@ static int summary(bool as_json)
         }
         json_object_set_new(counts, collections[i], json_integer(n));
     }
+    if (rc == 0) {
+        /* request logs past ACTIVITY_TTL_DAYS, still waiting for the
+         * events.prune job (or the server's TTL index) */
+        mongoc_collection_t *coll = events_collection(cl, "activity_logs");
+        bson_t filter = BSON_INITIALIZER, lt;
+        bson_append_document_begin(&filter, "time", -1, &lt);
+        BSON_APPEND_DATE_TIME(&lt, "$lt", (int64_t)time(NULL) * 1000 - (int64_t)cfg.activity_ttl_days * 86400 * 1000);
+        bson_append_document_end(&filter, &lt);
+        bson_error_t err;
+        int64_t n = mongoc_collection_count_documents(coll, &filter, NULL, NULL, NULL, &err);
+        bson_destroy(&filter);
+        mongoc_collection_destroy(coll);
+        if (n >= 0) json_object_set_new(out, "activity_expired", json_integer(n));
+    }
     events_client_done(cl);
     json_object_set_new(out, "collections", counts);
     bool ok = true;
@@ -70,6 +85,8 @@ static int summary(bool as_json)
         json_t *v;
         json_object_foreach(counts, k, v) printf("%-16s %10lld documents\n", k, (long long)json_integer_value(v));
         if (ok) printf("\nwaiting in Redis: %lld event(s); dropped over the cap: %lld\n", backlog, dropped);
+        json_t *exp = json_object_get(out, "activity_expired");
+        if (exp) printf("request logs past ACTIVITY_TTL_DAYS, waiting for events.prune: %lld\n", (long long)json_integer_value(exp));
     }
     json_decref(out);
     return rc;

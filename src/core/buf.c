@@ -92,3 +92,17 @@ char *buf_detach(buf *b)
 }
 
 const char *buf_cstr(const buf *b) { return b->data ? b->data : ""; }
+
+void buf_append_percent(buf *b, const char *s, const char *keep)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("-._~", *p) ||
+            (keep && strchr(keep, *p))) {
+            buf_putc(b, (char)*p);
+        } else {
+            char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+            buf_append(b, e, 3);
+        }
+    }
+}

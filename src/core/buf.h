@@ -26,6 +26,9 @@ void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3
 void buf_vprintf(buf *b, const char *fmt, va_list ap);
 /* HTML-escape & < > " ' (the set Mustache {{x}} escapes). */
 void buf_append_html(buf *b, const char *s, size_t len);
+/* Percent-encode s for a URL: letters, digits, "-._~" and the characters
+ * in keep stay as they are, every other byte becomes %XX. */
+void buf_append_percent(buf *b, const char *s, const char *keep);
 void buf_reset(buf *b);            /* len = 0, keeps memory */
 void buf_free(buf *b);             /* releases memory, back to BUF_INIT */
 char *buf_detach(buf *b);          /* caller owns the returned string (never NULL) */

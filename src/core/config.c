@@ -242,6 +242,8 @@ int config_load(void)
     cfg.admin_path = str_setting("ADMIN_PATH", "/secure-admin-portal");
     cfg.sandbox = bool_setting("SANDBOX", true);
     cfg.test_hooks = bool_setting("TEST_HOOKS", false);
+    cfg.admin_require_2fa = bool_setting("ADMIN_REQUIRE_2FA", cfg.production);
+    cfg.admin_reauth_seconds = (int)int_setting("ADMIN_REAUTH_SECONDS", 300, 30, 3600);
     cfg.run_as_user = str_setting("RUN_AS_USER", "");
 
     cfg.template_dir = str_setting("TEMPLATE_DIR", "templates");
@@ -323,8 +325,19 @@ int config_load(void)
         fprintf(stderr, "shoease: QUEUE_REDIS_URL must start with redis:// or rediss://\n");
         load_error = true;
     }
-    if (cfg.admin_path[0] != '/' || strlen(cfg.admin_path) < 2) {
-        fprintf(stderr, "shoease: ADMIN_PATH must start with '/' and name a path\n");
+    /* one path segment of safe characters, away from the shop's own paths */
+    static const char *const taken[] = {"/account", "/cart", "/checkout", "/orders", "/products", "/shoes", "/search",
+                                        "/api", "/static", "/media", "/fragments", "/webhooks", "/healthz", "/readyz",
+                                        "/metrics", "/internal", "/__test", NULL};
+    bool admin_ok = cfg.admin_path[0] == '/' && strlen(cfg.admin_path) >= 2 && strlen(cfg.admin_path) <= 100;
+    for (const char *p = cfg.admin_path + 1; admin_ok && *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+            admin_ok = false;
+    for (int i = 0; admin_ok && taken[i]; i++)
+        if (!strcmp(cfg.admin_path, taken[i])) admin_ok = false;
+    if (!admin_ok) {
+        fprintf(stderr, "shoease: ADMIN_PATH must be one path segment like /staff-7Gq2vX9kLm3p (letters, digits, - and "
+                        "_), not one of the shop's own paths\n");
         load_error = true;
     }
     return load_error ? -1 : 0;
@@ -346,6 +359,9 @@ int config_check_deploy(buf *out)
     if (!cfg.secure_cookies) PROBLEM("SECURE_COOKIES is off: cookies would travel over plain HTTP");
     if (!strcmp(cfg.admin_path, "/secure-admin-portal") || !strcmp(cfg.admin_path, "/admin"))
         PROBLEM("ADMIN_PATH is a well-known default: choose a secret path");
+    else if (strlen(cfg.admin_path) < 17)
+        PROBLEM("ADMIN_PATH is short enough to guess: use 16 or more random characters (openssl rand -hex 12)");
+    if (!cfg.admin_require_2fa) PROBLEM("ADMIN_REQUIRE_2FA=0: staff must sign in with a second factor in production");
     if (!cfg.mariadb_password[0]) PROBLEM("MARIADB_PASSWORD is empty");
     if (!cfg.sandbox) PROBLEM("SANDBOX is off: workers would run without their seccomp filter");
     if (geteuid() == 0 && !cfg.run_as_user[0])

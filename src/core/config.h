@@ -36,6 +36,8 @@ typedef struct config {
     bool secure_cookies;        /* SECURE_COOKIES (default on) */
     int hsts_seconds;           /* HSTS_SECONDS */
     char *admin_path;           /* ADMIN_PATH: secret prefix of the admin portal */
+    bool admin_require_2fa;     /* ADMIN_REQUIRE_2FA: staff must sign in with a second factor (production: always) */
+    int admin_reauth_seconds;   /* ADMIN_REAUTH_SECONDS: how long a password proof covers dangerous actions (300) */
     bool sandbox;               /* SANDBOX: seccomp filter in serve workers (default on) */
     char *run_as_user;          /* RUN_AS_USER: workers started as root become this user */
     bool test_hooks;            /* TEST_HOOKS: /__test/ routes for the test stack (never production) */

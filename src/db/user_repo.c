@@ -87,6 +87,17 @@ int user_repo_insert(db_conn *c, const char *email, const char *password_hash, c
     return 0;
 }
 
+int user_repo_set_role(db_conn *c, int64_t id, const char *role)
+{
+    db_stmt *st = db_prepare(c, "UPDATE users SET role = ? WHERE id = ?");
+    if (!st) return -1;
+    db_bind_text(st, 0, role, -1);
+    db_bind_int64(st, 1, id);
+    int rc = db_exec(st);
+    db_reset(st);
+    return rc;
+}
+
 int user_repo_by_email(db_conn *c, const char *email, user_row *out)
 {
     db_stmt *st = db_prepare(c, "SELECT " USER_COLS " FROM users WHERE email = ? AND status <> 'deleted'");

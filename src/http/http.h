@@ -107,6 +107,8 @@ void res_header(http_response *res, const char *name, const char *value);
 void res_add_header(http_response *res, const char *name, const char *value);
 void res_html(http_response *res, int status, const char *html, size_t len);
 void res_text(http_response *res, int status, const char *text);
+/* Any body with its content type (copied): a CSV download, a file. */
+void res_bytes(http_response *res, int status, const char *content_type, const char *data, size_t len);
 void res_json(http_response *res, int status, json_t *value); /* steals the reference */
 void res_redirect(http_response *res, int status, const char *location);
 /* Send len bytes at data as the body without copying them; release(arg)

@@ -20,7 +20,15 @@
  *     read the session; CACHE_SHARED answers never see one (the page cache
  *     must hold nothing personal);
  *   - parameters are checked against their specs first: a missing or
- *     malformed one is a 400 with a message naming it. */
+ *     malformed one is a 400 with a message naming it;
+ *   - a hidden route (the admin portal under ADMIN_PATH) refuses anyone
+ *     without the role with the site's ordinary 404 — the same status,
+ *     headers and page as a path that does not exist, no cookie touched, no
+ *     405 for another method — so the path cannot be found by probing; with
+ *     ADMIN_REQUIRE_2FA its callers must have signed in with a second factor;
+ *   - reauth: the caller proved their password within
+ *     ADMIN_REAUTH_SECONDS, or is asked for it again before the request
+ *     goes through (refunds, role changes, deleting). */
 #ifndef SHOEASE_HTTP_POLICY_H
 #define SHOEASE_HTTP_POLICY_H
 
@@ -78,6 +86,8 @@ typedef struct route_policy {
     bool form;             /* renders a form: make an (anonymous) session so it has a CSRF token */
     bool csrf_exempt;      /* a state change that authenticates itself (signed webhook); say why beside it */
     bool mfa_step;         /* reachable with a password but the second factor still pending */
+    bool hidden;           /* refusals are the ordinary 404 (the admin portal) */
+    bool reauth;           /* a dangerous action: the password within ADMIN_REAUTH_SECONDS, or again */
     const param_spec *params;
 } route_policy;
 

@@ -76,7 +76,8 @@ enum route_result router_match(http_request *req, http_handler *handler)
     bool path_matched = false;
     for (int i = 0; i < n_routes; i++) {
         if (!match(routes[i].pattern, req->path, req)) continue;
-        path_matched = true;
+        /* a hidden route's path never answers 405: that would show it exists */
+        if (!routes[i].policy || !routes[i].policy->hidden) path_matched = true;
         if (strcmp(routes[i].method, method) == 0) {
             *handler = routes[i].handler;
             req->route = i;
@@ -86,6 +87,13 @@ enum route_result router_match(http_request *req, http_handler *handler)
     }
     req->nparams = 0;
     return path_matched ? ROUTE_METHOD_NOT_ALLOWED : ROUTE_NOT_FOUND;
+}
+
+bool router_has_get(const char *pattern)
+{
+    for (int i = 0; i < n_routes; i++)
+        if (!strcmp(routes[i].method, "GET") && !strcmp(routes[i].pattern, pattern)) return true;
+    return false;
 }
 
 int router_count(void) { return n_routes; }

@@ -216,6 +216,11 @@ void res_html(http_response *res, int status, const char *html, size_t len)
     set_body(res, status, "text/html; charset=utf-8", html, len);
 }
 
+void res_bytes(http_response *res, int status, const char *content_type, const char *data, size_t len)
+{
+    set_body(res, status, content_type, data, len);
+}
+
 void res_text(http_response *res, int status, const char *text)
 {
     set_body(res, status, "text/plain; charset=utf-8", text, strlen(text));
@@ -743,7 +748,13 @@ int http_worker_main(const int *fds, int nfds, worker_state *self)
             if (lfd != MHD_INVALID_SOCKET) close(lfd);
         }
         int64_t deadline = monotonic_ms() + (int64_t)cfg.graceful_timeout * 1000;
-        while ((atomic_load(&self->in_flight) > 0 || atomic_load(&unserved_connections) > 0) &&
+        /* A pool thread may have accepted a connection just before the
+         * quiesce and not yet announced it (NOTIFY_STARTED): counting it
+         * at once could see nothing and close it unanswered. Give such a
+         * connection a moment to show up in the counts. */
+        int64_t settle = monotonic_ms() + 250;
+        while ((atomic_load(&self->in_flight) > 0 || atomic_load(&unserved_connections) > 0 ||
+                monotonic_ms() < settle) &&
                monotonic_ms() < deadline) {
             atomic_store(&self->heartbeat_ms, monotonic_ms());
             usleep(20 * 1000);

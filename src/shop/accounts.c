@@ -661,6 +661,12 @@ static shop_status check_password(int64_t user_id, const char *password, user_ro
     return SHOP_OK;
 }
 
+shop_status accounts_confirm_password(int64_t user_id, const char *password, shop_error *e)
+{
+    user_row u;
+    return check_password(user_id, password, &u, e);
+}
+
 shop_status accounts_change_password(int64_t user_id, const char *current, const char *fresh, shop_error *e)
 {
     user_row u;

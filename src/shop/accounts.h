@@ -103,6 +103,9 @@ shop_status accounts_reset_finish(const char *token, const char *password, int64
 shop_status accounts_get(int64_t user_id, account *out, shop_error *e);
 shop_status accounts_set_name(int64_t user_id, const char *name, shop_error *e);
 shop_status accounts_change_password(int64_t user_id, const char *current, const char *fresh, shop_error *e);
+/* The password again before something that matters (the admin portal's
+ * dangerous actions): SHOP_OK, or SHOP_DENIED on field "password". */
+shop_status accounts_confirm_password(int64_t user_id, const char *password, shop_error *e);
 
 /* Phone: send a code to a new number, then confirm it. */
 shop_status accounts_phone_start(int64_t user_id, const char *phone, shop_error *e);

@@ -517,12 +517,7 @@ static void query_append(buf *b, const char *key, const char *value)
     if (b->len) buf_putc(b, '&');
     buf_puts(b, key);
     buf_putc(b, '=');
-    for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("-._~,", *p))
-            buf_putc(b, (char)*p);
-        else
-            buf_printf(b, "%%%02X", *p);
-    }
+    buf_append_percent(b, value, ",");
 }
 
 static char *join_list(arena *a, const char *const *list, int n)

@@ -25,7 +25,7 @@ static char asset_version[17] = "0";   /* hash of the files the layout links */
  * hash of the file contents (?v=...): a changed file is a new URL. */
 static void hash_assets(void)
 {
-    static const char *const files[] = {"css/site.css",    "js/site.js",        "js/pay.js",         "img/logo.svg",
+    static const char *const files[] = {"css/site.css",    "css/admin.css",     "js/site.js",        "js/pay.js",         "img/logo.svg",
                                         "img/favicon.svg", "img/hero-shoe.svg", NULL};
     const char *dir = cfg.static_dir ? cfg.static_dir : "static";
     crypto_generichash_state st;

@@ -95,6 +95,10 @@ void order_invoice(http_request *req, http_response *res);
 void checkout_pay(http_request *req, http_response *res);
 void checkout_return(http_request *req, http_response *res);
 void account_order_list(http_request *req, http_response *res);
+/* admin.c: the admin portal's front page, audit log, password prompt */
+void admin_home(http_request *req, http_response *res);
+void admin_audit(http_request *req, http_response *res);
+void admin_views_init(void);
 /* reviews.c: a shopper's review of a shoe */
 void review_form_show(http_request *req, http_response *res);
 void review_submit(http_request *req, http_response *res);

@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "notify/mail.h"
+#include "shop/accounts.h"
 #include "web/ratelimit.h"
 #include "web/session.h"
 
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 static bool is_api(http_request *req) { return req->path && !strncmp(req->path, "/api/", 5); }
 
@@ -145,13 +147,7 @@ static void sign_in_first(http_request *req, http_response *res)
     const char *next = req->method && !strcmp(req->method, "GET") ? req->raw_uri : "/account";
     buf q = BUF_INIT;
     buf_puts(&q, "/account/login?next=");
-    for (const char *p = next; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-._~/", c))
-            buf_putc(&q, (char)c);
-        else
-            buf_printf(&q, "%%%02X", c);
-    }
+    buf_append_percent(&q, next, "/");
     res_redirect(res, 303, arena_strdup(req->pool, buf_cstr(&q)));
     buf_free(&q);
 }
@@ -233,6 +229,77 @@ static bool check_rate(http_request *req, http_response *res, const route_policy
     return false;
 }
 
+/* ---------- hidden routes (the admin portal) ---------- */
+
+static pipeline_reauth_fn reauth_page;
+
+void pipeline_set_reauth_page(pipeline_reauth_fn fn) { reauth_page = fn; }
+
+/* The answer a path that does not exist gets (server.c: ROUTE_NOT_FOUND):
+ * the same status, page and headers — the answer carries no session, so no
+ * private/Vary headers either. */
+static bool not_found(http_request *req, http_response *res)
+{
+    req->session = NULL;
+    req->policy = NULL;
+    req->log_user_id = 0;
+    res_error(req, res, 404, "We could not find that page.");
+    return true;
+}
+
+/* Staff of the route's role, signed in (with a second factor when the shop
+ * requires it), or the ordinary 404. false: go on. */
+static bool hidden_gate(http_request *req, http_response *res, const route_policy *pol)
+{
+    int rc = session_load_quiet(req);
+    const web_session *s = req->session;
+    if (rc < 0) log_warn("request %s: sessions unavailable; a hidden route answered 404", req->id);
+    if (rc != 1 || !s || s->level != SESSION_FULL || !role_at_least(s, ACCESS_STAFF)) return not_found(req, res);
+    if (!role_at_least(s, pol->access)) {
+        /* staff know the portal exists: tell them why */
+        res_error(req, res, 403, "Only a superuser may do that.");
+        return true;
+    }
+    if (cfg.admin_require_2fa && !s->two_factor) {
+        res_error(req, res, 403,
+                  "The admin portal needs two-step sign-in. Turn on an authenticator app (or text messages) on your "
+                  "account's security page, then sign in again.");
+        return true;
+    }
+    return false;
+}
+
+/* A dangerous action: the password within ADMIN_REAUTH_SECONDS,
+ * or given with this very request (confirm_password), or the page that
+ * asks for it (and sends the same form again). false: go on. */
+static bool reauth_gate(http_request *req, http_response *res, const route_policy *pol)
+{
+    web_session *s = req->session;
+    int64_t now = (int64_t)time(NULL);
+    (void)pol;
+    int window = cfg.admin_reauth_seconds;
+    if (s->auth_at > 0 && now - s->auth_at <= window) return false;
+    const char *pw = req_form(req, "confirm_password");
+    const char *error = NULL;
+    if (pw && *pw) {
+        shop_error e;
+        if (accounts_confirm_password(s->user_id, pw, &e) == SHOP_OK) {
+            if (session_reauthenticated(req) < 0) {
+                res_error(req, res, 503, "Accounts are unavailable for a moment. Please try again shortly.");
+                return true;
+            }
+            return false;
+        }
+        error = e.status == SHOP_DENIED ? "That is not your password." : e.message;
+    }
+    if (!reauth_page) {
+        res_error(req, res, 403, "Confirm your password first.");
+        return true;
+    }
+    reauth_page(req, res, error);
+    return true;
+}
+
 /* ---------- the whole ---------- */
 
 static bool loopback_direct(http_request *req)
@@ -247,6 +314,21 @@ bool pipeline_before(http_request *req, http_response *res)
     if (pol->access == ACCESS_LOOPBACK && !loopback_direct(req)) {
         res_error(req, res, 404, "We could not find that page.");
         return true;
+    }
+    if (pol->hidden) {
+        /* who may see it at all comes first: anyone else learns nothing,
+         * not even which parameters it takes */
+        if (hidden_gate(req, res, pol)) return true;
+        if (check_params(req, res, pol)) return true;
+        bool writes = policy_method_changes_state(req->method) && !pol->csrf_exempt;
+        if (writes && !csrf_ok(req)) {
+            log_info("request %s: CSRF check failed for %s %s", req->id, req->method, req->path);
+            res_error(req, res, 403,
+                      "This form has expired or was sent from somewhere else. Please reload the page and try again.");
+            return true;
+        }
+        if (pol->reauth && reauth_gate(req, res, pol)) return true;
+        return check_rate(req, res, pol);
     }
     if (check_params(req, res, pol)) return true;
     bool changes = policy_method_changes_state(req->method) && !pol->csrf_exempt;

@@ -14,6 +14,12 @@ bool pipeline_before(http_request *req, http_response *res);
 /* Personal answers: Cache-Control: private, no-store; Vary: Cookie. */
 void pipeline_after(http_request *req, http_response *res);
 
+/* The page that asks for the password again before a dangerous action
+ * (policy reauth): it shows error (NULL the first time) and sends the
+ * same form again with confirm_password. Installed by the views at start. */
+typedef void (*pipeline_reauth_fn)(http_request *req, http_response *res, const char *error);
+void pipeline_set_reauth_page(pipeline_reauth_fn fn);
+
 /* Does v (outside text) fit the spec? NULL, or why not (for the 400's
  * message). Exposed for the fuzz target. */
 #include "http/policy.h"

@@ -51,6 +51,7 @@ static void set_cookie(http_request *req, http_response *res, const char *id, in
 
 static void clear_cookie(http_request *req, http_response *res)
 {
+    if (!res) return; /* a quiet load (hidden routes) leaves the answer alone */
     res_add_header(res, "Set-Cookie",
                    arena_printf(req->pool, "%s=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax%s", SESSION_COOKIE,
                                 cfg.secure_cookies ? "; Secure" : ""));
@@ -86,13 +87,15 @@ static int store_new(http_request *req, web_session *s, int64_t now)
     char *cmds[3];
     int lens[3], n = 0;
     redisReply *replies[3];
-    char cn[16];
+    char cn[16], mfa[4], auth[24];
     snprintf(cn, sizeof cn, "%d", s->cart_items);
+    snprintf(mfa, sizeof mfa, "%d", s->two_factor ? 1 : 0);
+    snprintf(auth, sizeof auth, "%lld", (long long)s->auth_at);
     lens[n] = redisFormatCommand(&cmds[n],
                                  "HSET %s lvl %s uid %s puid %s role %s ver %s csrf %s name %s cart %s cn %s created %s "
-                                 "seen %s abs %s ip %s ua %s",
+                                 "seen %s abs %s ip %s ua %s mfa %s auth %s",
                                  sk, lvl, uid, puid, s->role, ver, s->csrf, s->name, s->cart, cn, created, seen, abs_, ip,
-                                 ua);
+                                 ua, mfa, auth);
     n++;
     int ttl = idle_seconds(s);
     if (s->expires_abs - now < ttl) ttl = (int)(s->expires_abs - now);
@@ -130,7 +133,12 @@ static void delete_key(const char *key, int64_t owner)
 
 static long long field_int(redisReply *r, size_t i) { return r->element[i]->type == REDIS_REPLY_STRING ? strtoll(r->element[i]->str, NULL, 10) : 0; }
 
-int session_load(http_request *req, http_response *res)
+static int load(http_request *req, http_response *res);
+
+int session_load(http_request *req, http_response *res) { return load(req, res); }
+int session_load_quiet(http_request *req) { return load(req, NULL); }
+
+static int load(http_request *req, http_response *res)
 {
     req->session = NULL;
     const char *id = req_cookie(req, SESSION_COOKIE);
@@ -142,9 +150,10 @@ int session_load(http_request *req, http_response *res)
     }
     char key[SESSION_KEY_HEX + 1];
     key_of(id, key);
-    redisReply *r = durable_cmd(NULL, "HMGET sess:%s lvl uid puid role ver csrf created seen abs flash fk name cart cn", key);
+    redisReply *r =
+        durable_cmd(NULL, "HMGET sess:%s lvl uid puid role ver csrf created seen abs flash fk name cart cn mfa auth", key);
     if (!r) return -1;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 14 || r->element[0]->type != REDIS_REPLY_STRING) {
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 16 || r->element[0]->type != REDIS_REPLY_STRING) {
         /* expired, signed out, or never existed */
         freeReplyObject(r);
         clear_cookie(req, res);
@@ -169,6 +178,8 @@ int session_load(http_request *req, http_response *res)
     if (r->element[11]->type == REDIS_REPLY_STRING) text_copy(s->name, sizeof s->name, r->element[11]->str);
     if (r->element[12]->type == REDIS_REPLY_STRING) text_copy(s->cart, sizeof s->cart, r->element[12]->str);
     s->cart_items = (int)field_int(r, 13);
+    s->two_factor = field_int(r, 14) == 1;
+    s->auth_at = field_int(r, 15);
     freeReplyObject(r);
     int64_t now = (int64_t)time(NULL);
     if (s->level > SESSION_FULL || !s->csrf[0] || now >= s->expires_abs) {
@@ -242,12 +253,26 @@ int session_sign_in(http_request *req, http_response *res, int64_t user_id, cons
         memcpy(s->cart, old->cart, sizeof s->cart);
         s->cart_items = old->cart_items;
     }
+    /* signed in through the second step of this very sign-in */
+    s->two_factor = level == SESSION_FULL && old && old->level == SESSION_MFA && old->pending_user_id == user_id;
+    s->auth_at = s->created;
     if (store_new(req, s, s->created) < 0) return -1;
     /* the old id (known to whoever could fix it on the visitor) is gone */
     if (old) delete_key(old->key, old->user_id ? old->user_id : old->pending_user_id);
     set_cookie(req, res, id, (int)(s->expires_abs - s->created));
     req->session = s;
     req->log_user_id = level == SESSION_FULL ? user_id : 0;
+    return 0;
+}
+
+int session_reauthenticated(http_request *req)
+{
+    if (!req->session) return -1;
+    int64_t now = (int64_t)time(NULL);
+    redisReply *r = durable_cmd(NULL, "HSET sess:%s auth %lld", req->session->key, (long long)now);
+    if (!r) return -1;
+    freeReplyObject(r);
+    req->session->auth_at = now;
     return 0;
 }
 

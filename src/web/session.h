@@ -45,6 +45,8 @@ typedef struct web_session {
     char cart[33];                 /* the bag's public id (a guest's; a shopper's is found by user) */
     int cart_items;                /* pairs in the bag, for the header (MariaDB has the truth) */
     int64_t created, seen, expires_abs;
+    bool two_factor;               /* signed in with a second factor (TOTP, SMS or a recovery code) */
+    int64_t auth_at;               /* when the password (or a code) was last proven: unix seconds */
     char flash[300];               /* a one-time message for the next page (read and cleared on load) */
     char flash_kind[12];           /* "info", "success", "error" */
 } web_session;
@@ -57,9 +59,17 @@ int session_load(http_request *req, http_response *res);
 int session_create(http_request *req, http_response *res);
 /* The caller proved who they are: a new session id (the old one is
  * deleted), bound to user_id at level (SESSION_MFA: pending the second
- * factor; SESSION_FULL: signed in), with a new CSRF token. 0 or -1. */
+ * factor; SESSION_FULL: signed in), with a new CSRF token. A full
+ * session made from this user's second-factor session is two_factor; both
+ * set auth_at. 0 or -1. */
 int session_sign_in(http_request *req, http_response *res, int64_t user_id, const char *role, bool verified,
                     session_level level, const char *name);
+/* The caller proved their password again (before a dangerous action):
+ * auth_at = now. 0 or -1. */
+int session_reauthenticated(http_request *req);
+/* Load the session without touching the response (no cookie cleared): for
+ * hidden routes, whose refusal must look like any 404. */
+int session_load_quiet(http_request *req);
 /* Remember the bag and its size (after any change to it). 0 or -1. */
 int session_set_cart(http_request *req, const char *public_id, int items);
 /* The checkout form's idempotency key: made once per bag and kept in the

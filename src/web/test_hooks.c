@@ -17,3 +17,9 @@ void test_hook_sleep(http_request *req, http_response *res)
     }
     res_json(res, 200, json_pack("{s:I}", "slept_ms", (json_int_t)ms));
 }
+
+void test_hook_admin_danger(http_request *req, http_response *res)
+{
+    const char *what = req_form(req, "what");
+    res_text(res, 200, arena_printf(req->pool, "done: %s\n", what ? what : ""));
+}

@@ -8,5 +8,8 @@
 
 /* GET /__test/sleep?ms=N: holds the worker thread for N ms (≤ 60000). */
 void test_hook_sleep(http_request *req, http_response *res);
+/* POST <ADMIN_PATH>/__test/danger: a dangerous admin action that does
+ * nothing (the password prompt of policy reauth, tested on its own). */
+void test_hook_admin_danger(http_request *req, http_response *res);
 
 #endif

@@ -679,8 +679,9 @@ def raw(tls_cert):
 def shoease_cli(state):
     """shoease_cli("check", env={"SHOEASE_ENV": "production"}) -> CompletedProcess
     (text, stdout and stderr captured). The stack's environment is the base;
-    `env` entries override it, and a value of None removes the key."""
-    def run(*args, env=None, timeout=120, cwd=None):
+    `env` entries override it, and a value of None removes the key. stdin
+    is `input` (text; empty by default, never the terminal)."""
+    def run(*args, env=None, timeout=120, cwd=None, input=None):
         e = dict(os.environ)
         e.update(state["env"])
         for k, v in (env or {}).items():
@@ -689,7 +690,8 @@ def shoease_cli(state):
             else:
                 e[k] = v
         return subprocess.run([state["app"]] + [str(a) for a in args], env=e, cwd=str(cwd or REPO),
-                              capture_output=True, text=True, timeout=timeout)
+                              capture_output=True, text=True, timeout=timeout,
+                              input=input if input is not None else "")
     return run
 
 

@@ -195,3 +195,78 @@ def order_number(location):
     m = ORDER_RX.search(location or "")
     assert m, "no order number in %r" % location
     return m.group(1)
+
+
+# ------------------------------------------------------------------ staff (the admin portal)
+
+import base64
+import hashlib
+import hmac
+import struct
+
+TOTP_SECRET_RX = re.compile(r'id="totp-secret">([A-Z2-7 ]+)<')
+
+
+def totp(secret, at=None):
+    """RFC 6238 (SHA-1, 6 digits, 30 s) from the base32 key the page shows."""
+    s = secret.replace(" ", "").upper()
+    key = base64.b32decode(s + "=" * (-len(s) % 8))
+    counter = int((time.time() if at is None else at) // 30)
+    mac = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    value = struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF
+    return "%06d" % (value % 1000000)
+
+
+def admin_path(stack):
+    """The stack's ADMIN_PATH (generated per test stack)."""
+    return stack.env_file_values()["ADMIN_PATH"]
+
+
+class Staff(Shopper):
+    """A member of staff: made with `shoease createadmin`, with an
+    authenticator app turned on (the test stack requires two-step sign-in
+    for the portal, as production does) and signed in with it.
+
+        boss = Staff.create(https_url, tls_cert, shoease_cli, stack, role="superuser")
+        r = boss.admin_get("/orders")
+        r = boss.admin_post("/products/12", {...})       # the form's token from that page
+    """
+
+    @classmethod
+    def create(cls, base, tls_cert, cli, stack, role="staff", name=None, two_factor=True):
+        s = cls(base, tls_cert)
+        s.email = unique_email(role)
+        s.admin = admin_path(stack)
+        r = cli("createadmin", s.email, "--name", name or ("Test " + role.title()), "--role", role,
+                input=s.password + "\n")
+        assert r.returncode == 0, "createadmin failed: %s%s" % (r.stdout, r.stderr)
+        assert s.sign_in().status_code == 303
+        s.secret = None
+        if two_factor:
+            page = s.get("/account/security/totp")
+            m = TOTP_SECRET_RX.search(page.text)
+            assert m, "no authenticator key on /account/security/totp (%d)" % page.status_code
+            s.secret = m.group(1)
+            token = CSRF_RX.search(page.text).group(1)
+            r = s.post("/account/security/totp", {"code": totp(s.secret)}, token=token)
+            assert r.status_code == 200, (r.status_code, r.text[:300])
+            s.sign_out()
+            assert s.sign_in_with_code().status_code == 303
+        return s
+
+    def sign_in_with_code(self):
+        """Password, then the authenticator's code (the next 30 s step's, so
+        it is never one used already)."""
+        r = self.sign_in()
+        assert r.status_code == 303 and r.headers["Location"].startswith("/account/login/verify"), \
+            (r.status_code, r.headers.get("Location"))
+        return self.post("/account/login/verify", {"method": "totp", "code": totp(self.secret, time.time() + 30)},
+                         form_path="/account/login/verify")
+
+    def admin_get(self, suffix, **kw):
+        kw.setdefault("allow_redirects", False)
+        return self.get(self.admin + suffix, **kw)
+
+    def admin_post(self, suffix, data=None, form_path=None, **kw):
+        return self.post(self.admin + suffix, data, form_path=self.admin + (form_path or "/"), **kw)

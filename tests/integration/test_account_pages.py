@@ -7,13 +7,9 @@ Every shopper here is registered through the real verification mail and
 connects from its own loopback address (127.x.y.z), so the per-address
 limits of one test never meet another's. Each state change is also tried
 without its CSRF token (403, nothing changed)."""
-import base64
-import hashlib
-import hmac
 import html
 import random
 import re
-import struct
 import time
 import uuid
 from urllib.parse import urlsplit
@@ -22,6 +18,7 @@ import pytest
 from requests.adapters import HTTPAdapter
 
 from conftest import new_session
+from shoppers import totp
 
 PASSWORD = "pages test password for shoes"
 NEW_PASSWORD = "another long pass phrase here"
@@ -54,17 +51,6 @@ def unique_email(tag):
 
 def unique_phone():
     return "+4477009%05d" % random.randint(0, 99999)
-
-
-def totp(secret, at=None):
-    """RFC 6238 (SHA-1, 6 digits, 30 s) from the base32 key the page shows."""
-    s = secret.replace(" ", "").upper()
-    key = base64.b32decode(s + "=" * (-len(s) % 8))
-    counter = int((time.time() if at is None else at) // 30)
-    mac = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
-    offset = mac[-1] & 0x0F
-    value = struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF
-    return "%06d" % (value % 1000000)
 
 
 def field_error(page, name):
