@@ -185,16 +185,19 @@ static void test_production_check(void **state)
     setenv("SECRET_KEY", "0123456789abcdef0123456789abcdef-long-enough", 1);
     setenv("DEBUG", "0", 1);
     setenv("ALLOWED_HOSTS", "shop.example", 1);
-    setenv("ADMIN_PATH", "/portal-7f3a9", 1);
+    setenv("ADMIN_PATH", "/portal-7f3a9", 1);   /* too short to be secret: refused below, then fixed */
     setenv("MARIADB_PASSWORD", "pw", 1);
     setenv("RUN_AS_USER", "nobody", 1); /* CI runs as root */
     assert_int_equal(config_load(), 0);
-    /* the durable Redis without a password, SMS only into a file, no Stripe keys: refused */
-    assert_int_equal(config_check_deploy(&out), 3);
+    /* a guessable admin path, the durable Redis without a password, SMS only
+     * into a file, no Stripe keys: refused */
+    assert_int_equal(config_check_deploy(&out), 4);
+    assert_non_null(strstr(buf_cstr(&out), "ADMIN_PATH is short"));
     assert_non_null(strstr(buf_cstr(&out), "STRIPE_SECRET_KEY"));
     assert_non_null(strstr(buf_cstr(&out), "QUEUE_REDIS_URL"));
     assert_non_null(strstr(buf_cstr(&out), "SMS_PROVIDER"));
     buf_free(&out);
+    setenv("ADMIN_PATH", "/staff-3f9a0c41d2e87b65", 1);
     setenv("QUEUE_REDIS_URL", "rediss://:s3cret@redis.example:6380/0", 1);
     setenv("STRIPE_SECRET_KEY", "sk_live_x", 1);
     setenv("STRIPE_WEBHOOK_SECRET", "whsec_x", 1);
@@ -207,6 +210,19 @@ static void test_production_check(void **state)
     setenv("SMS_GATEWAY_URL", "https://sms.example/send", 1);
     assert_int_equal(config_load(), 0);
     assert_int_equal(config_check_deploy(NULL), 0);
+    /* staff without a second factor: never in production */
+    setenv("ADMIN_REQUIRE_2FA", "0", 1);
+    assert_int_equal(config_load(), 0);
+    assert_int_equal(config_check_deploy(&out), 1);
+    assert_non_null(strstr(buf_cstr(&out), "ADMIN_REQUIRE_2FA"));
+    buf_free(&out);
+    unsetenv("ADMIN_REQUIRE_2FA");
+    /* an admin path that is one of the shop's own, or not one segment: refused at load */
+    setenv("ADMIN_PATH", "/account", 1);
+    assert_int_equal(config_load(), -1);
+    setenv("ADMIN_PATH", "/staff/3f9a0c41d2e87b65", 1);
+    assert_int_equal(config_load(), -1);
+    setenv("ADMIN_PATH", "/staff-3f9a0c41d2e87b65", 1);
 
     setenv("WORKERS", "lots", 1);
     assert_int_equal(config_load(), -1); /* a bad number is an error, not a default */
