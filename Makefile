@@ -8,6 +8,8 @@
 #   make bench       bench/run.sh
 #   make bench-jobs  bench/jobs_bench.py (job queue throughput, Celery as the reference)
 #   make bench-activity  bench/activity_bench.py (the cost of request activity logging)
+#   make bench-checkout  bench/checkout_bench.py (orders/s with the stock invariants, browsing beside it)
+#   make bench-signin    bench/signin_bench.py (sign-ins/s beside the Argon2id time, signed-in cached page)
 #   make fuzz        libFuzzer on the parsers (FUZZ_SECONDS per target, default 60)
 #   make stop        stop stacks left running (dev and test)
 #   make clean       remove builds and test data (keeps var/dev, var/tools)
@@ -25,7 +27,8 @@ STACK := $(PYTHON) tools/stack.py
 APP := build/shoease
 TEST_APP := build-test/shoease
 
-.PHONY: deps build build-test run test unit integration bench bench-jobs bench-activity fuzz stop status clean distclean
+.PHONY: deps build build-test run test unit integration bench bench-jobs bench-activity bench-checkout bench-signin \
+	fuzz stop status clean distclean
 # Targets run one after another even under `make -j`: the builds use 2 jobs
 # each already, and deps must finish before anything builds.
 .NOTPARALLEL:
@@ -64,6 +67,12 @@ bench-jobs: build
 
 bench-activity: build
 	@$(PYTHON) bench/activity_bench.py
+
+bench-checkout: build
+	@$(PYTHON) bench/checkout_bench.py
+
+bench-signin: build
+	@$(PYTHON) bench/signin_bench.py
 
 fuzz: build
 	@tools/fuzz.sh $(or $(FUZZ_SECONDS),60)
