@@ -218,8 +218,8 @@ static const route_policy SUPERUSER_DANGER = {.access = ACCESS_SUPERUSER, .cache
 
 /* Patterns relative to ADMIN_PATH ("" is the portal's front page). */
 static const route_def admin_routes[] = {
-    {"GET", "", admin_home, &STAFF_PAGE},
-    {"GET", "/", admin_home, &STAFF_PAGE},
+    {"GET", "", admin_dashboard, &STAFF_PAGE},
+    {"GET", "/", admin_dashboard, &STAFF_PAGE},
     {"GET", "/audit", admin_audit, &STAFF_PAGE},
 };
 

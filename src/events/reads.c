@@ -214,3 +214,90 @@ json_t *events_suggest(const char *visitor, const char *prefix, int max)
     json_decref(pop);
     return out;
 }
+
+/* ---------- the shop's analytics counters (the admin dashboard) ---------- */
+
+static void copy_utf8(const bson_t *doc, const char *key, char *out, size_t outlen)
+{
+    bson_iter_t it;
+    out[0] = '\0';
+    if (bson_iter_init_find(&it, doc, key) && BSON_ITER_HOLDS_UTF8(&it)) text_copy(out, outlen, bson_iter_utf8(&it, NULL));
+}
+
+int events_analytics_counts(const char *since, const char *const *kinds, int nkinds, bool by_item, events_count *out,
+                            int max)
+{
+    if (!events_available()) return -1;
+    mongoc_client_t *cl = events_client();
+    if (!cl) return -1;
+    mongoc_collection_t *coll = events_collection(cl, "analytics");
+    /* [{$match: {day: {$gte: since}, kind: {$in: kinds}}},
+     *  {$group: {_id: {day, kind[, item]}, n: {$sum: "$count"}}}]: the
+     * server adds up a month of per-product counters; we read the sums */
+    bson_t pipeline = BSON_INITIALIZER, stages, stage, match, gte, in, group, id, sum;
+    bson_append_array_begin(&pipeline, "pipeline", -1, &stages);
+    bson_append_document_begin(&stages, "0", -1, &stage);
+    bson_append_document_begin(&stage, "$match", -1, &match);
+    bson_append_document_begin(&match, "day", -1, &gte);
+    BSON_APPEND_UTF8(&gte, "$gte", since);
+    bson_append_document_end(&match, &gte);
+    bson_append_document_begin(&match, "kind", -1, &gte);
+    bson_append_array_begin(&gte, "$in", -1, &in);
+    for (int i = 0; i < nkinds; i++) {
+        char idx[16];
+        const char *key;
+        bson_uint32_to_string((uint32_t)i, &key, idx, sizeof idx);
+        BSON_APPEND_UTF8(&in, key, kinds[i]);
+    }
+    bson_append_array_end(&gte, &in);
+    bson_append_document_end(&match, &gte);
+    bson_append_document_end(&stage, &match);
+    bson_append_document_end(&stages, &stage);
+    bson_append_document_begin(&stages, "1", -1, &stage);
+    bson_append_document_begin(&stage, "$group", -1, &group);
+    bson_append_document_begin(&group, "_id", -1, &id);
+    BSON_APPEND_UTF8(&id, "day", "$day");
+    BSON_APPEND_UTF8(&id, "kind", "$kind");
+    if (by_item) BSON_APPEND_UTF8(&id, "item", "$item");
+    bson_append_document_end(&group, &id);
+    bson_append_document_begin(&group, "n", -1, &sum);
+    BSON_APPEND_UTF8(&sum, "$sum", "$count");
+    bson_append_document_end(&group, &sum);
+    bson_append_document_end(&stage, &group);
+    bson_append_document_end(&stages, &stage);
+    bson_append_array_end(&pipeline, &stages);
+    /* a month of counters: a little longer than a shopper's read may take */
+    bson_t *opts = bson_new();
+    BSON_APPEND_INT32(opts, "maxTimeMS", 1000);
+    mongoc_cursor_t *cur = mongoc_collection_aggregate(coll, MONGOC_QUERY_NONE, &pipeline, opts, NULL);
+    const bson_t *doc;
+    int n = 0;
+    while (mongoc_cursor_next(cur, &doc)) {
+        if (n >= max) continue; /* read to the end: the cursor's error, if any, comes last */
+        bson_iter_t it, sub;
+        if (!bson_iter_init_find(&it, doc, "_id") || !BSON_ITER_HOLDS_DOCUMENT(&it)) continue;
+        uint32_t len;
+        const uint8_t *data;
+        bson_iter_document(&it, &len, &data);
+        bson_t idoc;
+        if (!bson_init_static(&idoc, data, len)) continue;
+        events_count *c = &out[n];
+        copy_utf8(&idoc, "day", c->day, sizeof c->day);
+        copy_utf8(&idoc, "kind", c->kind, sizeof c->kind);
+        if (by_item) copy_utf8(&idoc, "item", c->item, sizeof c->item);
+        else c->item[0] = '\0';
+        c->count = bson_iter_init_find(&sub, doc, "n") ? (long long)bson_iter_as_int64(&sub) : 0;
+        if (c->day[0] && c->kind[0]) n++;
+    }
+    bson_error_t err;
+    if (mongoc_cursor_error(cur, &err)) {
+        trip("reading the analytics counters", &err);
+        n = -1;
+    }
+    mongoc_cursor_destroy(cur);
+    bson_destroy(opts);
+    bson_destroy(&pipeline);
+    mongoc_collection_destroy(coll);
+    events_client_done(cl);
+    return n;
+}

@@ -22,6 +22,21 @@ int events_recent_slugs(const char *visitor, char (*slugs)[EVENTS_SLUG_MAX], int
  * [{"text": ..., "source": "history"|"popular"}], never NULL. */
 json_t *events_suggest(const char *visitor, const char *prefix, int max);
 
+/* The shop's daily analytics counters (writer.h: {day, kind, item,
+ * count}) from day since (YYYY-MM-DD, UTC) on, for the given kinds, summed
+ * by day and kind (by_item: also by item) in MongoDB (one aggregation over
+ * the day_kind index). For the admin dashboard, behind the same breaker
+ * and short timeouts as the shoppers' reads. Rows written to out (at most
+ * max; the rest are left out), or -1 when the store is unavailable. */
+typedef struct events_count {
+    char day[11];
+    char kind[32];
+    char item[300];             /* "" unless by_item (the writer keeps keys under 300 bytes) */
+    long long count;
+} events_count;
+int events_analytics_counts(const char *since, const char *const *kinds, int nkinds, bool by_item, events_count *out,
+                            int max);
+
 /* false while the breaker is open (MongoDB failed in the last 5 s). */
 bool events_available(void);
 

@@ -242,6 +242,20 @@ static void visitor_of(json_t *line, char *out, size_t outlen)
     else out[0] = '\0';
 }
 
+/* A size as the listings' filter writes it ("uk-9", "eu-42.5"; the size
+ * systems of variants.size_system): anything
+ * else in a URL (made up, mistyped) makes no counter. */
+static bool size_key_ok(const char *s)
+{
+    if (strncmp(s, "uk-", 3) && strncmp(s, "eu-", 3) && strncmp(s, "us-", 3)) return false;
+    const char *p = s + 3;
+    size_t digits = strspn(p, "0123456789");
+    if (digits < 1 || digits > 3 || p[0] == '0') return false;
+    p += digits;
+    if (*p == '.') return p[1] >= '1' && p[1] <= '9' && p[2] == '\0';
+    return *p == '\0';
+}
+
 /* What a request line means besides its log document. */
 static void derive_request(struct round *r, json_t *line, int64_t ms)
 {
@@ -284,8 +298,11 @@ static void derive_request(struct round *r, json_t *line, int64_t ms)
             }
         }
     }
-    /* sizes and brands a shopper filters by */
-    for (const char *p = query; who && p && *p;) {
+    /* sizes and brands a shopper filters by: the shopper's preferences;
+     * and for the shop, every listing shown filtered by a size counts once
+     * for that size (kind "size_filter": the demand the dashboard sets
+     * against sold-out sizes) */
+    for (const char *p = query; p && *p;) {
         const char *end = p + strcspn(p, "&");
         bool size = !strncmp(p, "size=", 5), brand = !strncmp(p, "brand=", 6);
         if (size || brand) {
@@ -298,8 +315,10 @@ static void derive_request(struct round *r, json_t *line, int64_t ms)
                     value[n] = '\0';
                     /* a list "uk-8,uk-9" counts each */
                     char *save = NULL;
-                    for (char *tok = strtok_r(value, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+                    for (char *tok = strtok_r(value, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
                         pref_inc(r, who, size ? "sizes" : "brands", tok);
+                        if (size && size_key_ok(tok)) analytics_inc(r, ms, "size_filter", tok);
+                    }
                 }
             }
         }

@@ -14,8 +14,9 @@
  *   search_history   {visitor, q, at}: per shopper or visitor
  *   preferences      {_id: visitor, sizes: {uk-9: n}, brands: {..}, genders: {..}}
  *   analytics        {_id: "day|kind|item", day, kind, item, count}: daily
- *                    counters (product_view, search, category_view, and every
- *                    domain event kind: add_to_cart, checkout, order ...)
+ *                    counters (product_view, search, category_view,
+ *                    size_filter: a listing shown filtered by that size, and
+ *                    every domain event kind: add_to_cart, checkout, order ...)
  * "Visitor" is "u:<user id>" for a signed-in shopper, else "v:<visitor
  * cookie>". Counters are at-least-once: a batch retried after a crash in the
  * middle of writing may count twice; raw logs are stored once. */

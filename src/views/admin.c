@@ -1,5 +1,6 @@
-/* admin.c — the admin portal's own pages: its front page, the audit log,
- * and the "your password, please" page before dangerous actions. The
+/* admin.c — the admin portal's own pages: the audit log and the "your
+ * password, please" page before dangerous actions (the front page is the
+ * dashboard: admin_dashboard.c). The
  * screens of each area live beside it (admin_*.c); what they share is in
  * admin_ui.h. Every route is in app.c's admin table: mounted under
  * ADMIN_PATH, hidden (anyone but staff gets the ordinary 404), personal,
@@ -18,14 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* ---------- the front page ---------- */
-
-void admin_home(http_request *req, http_response *res)
-{
-    json_t *ctx = json_pack("{s:s}", "page_title", "Admin");
-    admin_page(req, res, 200, "admin/home", "home", ctx);
-}
 
 /* ---------- the audit log ---------- */
 

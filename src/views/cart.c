@@ -15,6 +15,7 @@
 
 #include "core/config.h"
 #include "core/text.h"
+#include "events/activity.h"
 #include "http/policy.h"
 #include "shop/account_book.h"
 #include "shop/accounts.h"
@@ -170,6 +171,8 @@ void cart_add_post(http_request *req, http_response *res)
         return;
     }
     remember(req, &o);
+    /* the dashboard's funnel (analytics "add_to_cart") */
+    events_emit(json_pack("{s:s,s:I}", "event", "add_to_cart", "variant", (json_int_t)vid));
     view_done(req, res, "/cart", "Added to your bag.");
 }
 
@@ -285,6 +288,9 @@ static void checkout_page(http_request *req, http_response *res, int status, con
         res_redirect(res, 303, "/cart");
         return;
     }
+    /* the checkout shown with a bag (not again with a refused form): the
+     * dashboard's funnel (analytics "checkout") */
+    if (!e) events_emit(json_pack("{s:s}", "event", "checkout"));
     const char *ship = field(req, "shipping_method");
     if (!pricing_shipping_method_valid(ship)) ship = "standard";
     const char *pay = field(req, "payment_method");

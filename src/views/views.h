@@ -95,10 +95,11 @@ void order_invoice(http_request *req, http_response *res);
 void checkout_pay(http_request *req, http_response *res);
 void checkout_return(http_request *req, http_response *res);
 void account_order_list(http_request *req, http_response *res);
-/* admin.c: the admin portal's front page, audit log, password prompt */
-void admin_home(http_request *req, http_response *res);
+/* admin.c: the admin portal's audit log, password prompt */
 void admin_audit(http_request *req, http_response *res);
 void admin_views_init(void);
+/* admin_dashboard.c: the portal's front page */
+void admin_dashboard(http_request *req, http_response *res);
 /* reviews.c: a shopper's review of a shoe */
 void review_form_show(http_request *req, http_response *res);
 void review_submit(http_request *req, http_response *res);

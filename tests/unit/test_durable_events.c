@@ -59,13 +59,23 @@ static void test_batch_summary(void **state)
         "\"status\":304}\n"
         "{\"time\":\"2026-11-30T10:00:02.000Z\",\"request_id\":\"r3\",\"method\":\"POST\",\"path\":\"/search\","
         "\"query\":\"q=nope\",\"status\":200,\"vid\":\"0123456789abcdef0123456789abcdef\"}\n"
+        "{\"time\":\"2026-11-30T10:00:03.000Z\",\"request_id\":\"r4\",\"method\":\"GET\",\"path\":\"/category/men\","
+        "\"query\":\"size=uk-9%2Cuk-09,UK-10,uk-10.0,zz-1,uk-1234&brand=x\",\"status\":200}\n"
         "{\"event\":\"view\",\"vid\":\"0123456789abcdef0123456789abcdef\",\"slug\":\"x-1\",\"time_ms\":1}";
     json_t *s = events_batch_summary(batch, strlen(batch));
-    assert_int_equal(json_integer_value(json_object_get(s, "activity")), 3);
+    assert_int_equal(json_integer_value(json_object_get(s, "activity")), 4);
     json_t *an = json_object_get(s, "analytics");
     assert_int_equal(json_integer_value(json_object_get(an, "2026-11-30|search|trail running")), 1);
     assert_int_equal(json_integer_value(json_object_get(an, "2026-11-30|product_view|x-1")), 1);
     assert_null(json_object_get(an, "2026-11-30|search|nope")); /* a POST is not a search */
+    /* sizes asked for: by anyone (no visitor needed), only as the filter writes them */
+    assert_int_equal(json_integer_value(json_object_get(an, "2026-11-30|size_filter|uk-9")), 2);
+    assert_int_equal(json_integer_value(json_object_get(an, "2026-11-30|size_filter|uk-9.5")), 1);
+    assert_null(json_object_get(an, "2026-11-30|size_filter|zz-1"));
+    assert_null(json_object_get(an, "2026-11-30|size_filter|uk-09"));
+    assert_null(json_object_get(an, "2026-11-30|size_filter|UK-10"));
+    assert_null(json_object_get(an, "2026-11-30|size_filter|uk-10.0"));
+    assert_null(json_object_get(an, "2026-11-30|size_filter|uk-1234"));
     json_t *searches = json_object_get(s, "searches");
     assert_int_equal(json_array_size(searches), 1);
     assert_string_equal(json_string_value(json_object_get(json_array_get(searches, 0), "q")), "trail running");
