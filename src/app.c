@@ -215,12 +215,46 @@ static const route_policy STAFF_DANGER = {.access = ACCESS_STAFF, .cache = CACHE
 static const route_policy SUPERUSER_PAGE = {.access = ACCESS_SUPERUSER, .cache = CACHE_PERSONAL, .hidden = true};
 static const route_policy SUPERUSER_DANGER = {.access = ACCESS_SUPERUSER, .cache = CACHE_PERSONAL, .hidden = true,
                                               .rate = RATE_WRITE, .reauth = true};
+/* one row of a screen: /…/{id} (categories, brands, colours, reviews) */
+#define ADMIN_ROW_ID (const param_spec[]){{"id", PARAM_INT, .required = true, .min = 1, .max = 4294967295LL, \
+                                           .where = PARAM_PATH}, {NULL}}
+static const route_policy STAFF_ROW = {.access = ACCESS_STAFF, .cache = CACHE_PERSONAL, .hidden = true,
+                                       .params = ADMIN_ROW_ID};
+static const route_policy STAFF_ROW_WRITE = {.access = ACCESS_STAFF, .cache = CACHE_PERSONAL, .hidden = true,
+                                             .rate = RATE_WRITE, .params = ADMIN_ROW_ID};
+static const route_policy STAFF_ROW_DANGER = {.access = ACCESS_STAFF, .cache = CACHE_PERSONAL, .hidden = true,
+                                              .rate = RATE_WRITE, .reauth = true, .params = ADMIN_ROW_ID};
 
 /* Patterns relative to ADMIN_PATH ("" is the portal's front page). */
 static const route_def admin_routes[] = {
     {"GET", "", admin_dashboard, &STAFF_PAGE},
     {"GET", "/", admin_dashboard, &STAFF_PAGE},
     {"GET", "/audit", admin_audit, &STAFF_PAGE},
+    /* categories (a tree), brands, colours (views/admin_taxonomy.c): "/new" before "/{id}" */
+    {"GET", "/categories", admin_categories, &STAFF_PAGE},
+    {"GET", "/categories/new", admin_category_new, &STAFF_PAGE},
+    {"POST", "/categories/new", admin_category_create, &STAFF_WRITE},
+    {"GET", "/categories/{id}", admin_category_edit, &STAFF_ROW},
+    {"POST", "/categories/{id}", admin_category_update, &STAFF_ROW_WRITE},
+    {"POST", "/categories/{id}/delete", admin_category_delete, &STAFF_ROW_DANGER},
+    {"GET", "/brands", admin_brands, &STAFF_PAGE},
+    {"GET", "/brands/new", admin_brand_new, &STAFF_PAGE},
+    {"POST", "/brands/new", admin_brand_create, &STAFF_WRITE},
+    {"GET", "/brands/{id}", admin_brand_edit, &STAFF_ROW},
+    {"POST", "/brands/{id}", admin_brand_update, &STAFF_ROW_WRITE},
+    {"POST", "/brands/{id}/delete", admin_brand_delete, &STAFF_ROW_DANGER},
+    {"GET", "/colours", admin_colours, &STAFF_PAGE},
+    {"GET", "/colours/new", admin_colour_new, &STAFF_PAGE},
+    {"POST", "/colours/new", admin_colour_create, &STAFF_WRITE},
+    {"GET", "/colours/{id}", admin_colour_edit, &STAFF_ROW},
+    {"POST", "/colours/{id}", admin_colour_update, &STAFF_ROW_WRITE},
+    {"POST", "/colours/{id}/delete", admin_colour_delete, &STAFF_ROW_DANGER},
+    /* review moderation (views/admin_reviews.c): "/bulk" before "/{id}" */
+    {"GET", "/reviews", admin_reviews, &STAFF_PAGE},
+    {"POST", "/reviews/bulk", admin_reviews_bulk, &STAFF_WRITE},
+    {"GET", "/reviews/{id}", admin_review, &STAFF_ROW},
+    {"POST", "/reviews/{id}/moderate", admin_review_moderate, &STAFF_ROW_WRITE},
+    {"POST", "/reviews/{id}/reply", admin_review_reply, &STAFF_ROW_WRITE},
 };
 
 static void register_admin(const route_def *table, int n)

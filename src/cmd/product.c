@@ -12,6 +12,7 @@
 #include "core/config.h"
 #include "core/text.h"
 #include "db/db.h"
+#include "shop/audit.h"
 #include "shop/catalog.h"
 
 #include <stdio.h>
@@ -134,7 +135,13 @@ static int review_moderate(char **argv)
         return 1;
     }
     if (!catalog_review_status_parse(argv[1], &status)) return usage_review();
-    if (report(catalog_moderate_review(id, status), "review moderate")) return 1;
+    /* the portal's path: one unit of work with its audit row, by the person at the terminal */
+    audit_actor me = audit_cli_actor();
+    shop_error e;
+    if (catalog_moderate_review(&me, id, status, &e) != SHOP_OK) {
+        fprintf(stderr, "review moderate: %s\n", e.message);
+        return 1;
+    }
     printf("review %lld is now %s\n", id, argv[1]);
     return 0;
 }

@@ -383,7 +383,8 @@ int repo_colour_info(arena *a, const char *slug, const char **name, const char *
 /* Product page                                                         */
 
 /* The whole product page in one statement: the product (kind 0), its
- * variants (1), images (2) and newest approved reviews (3), one UNION ALL
+ * variants (1), images (2) and newest approved reviews with the shop's
+ * replies (3), one UNION ALL
  * branch each. Column n of a branch lines up with column n of the others,
  * so every position holds either one numeric type throughout or at least
  * one string (then MariaDB returns every value of it as its own text,
@@ -404,7 +405,8 @@ static const char product_page_sql[] =
     " NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
     PRODUCT_PAGE_FROM("product_images", "i") " WHERE p.slug = ? AND p.active = 1"
     " UNION ALL (SELECT 3, r.id, r.rating, r.title, r.body, r.author_name, r.verified_purchase,"
-    " DATE_FORMAT(r.created_at, '%Y-%m-%dT%H:%i:%sZ'), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+    " DATE_FORMAT(r.created_at, '%Y-%m-%dT%H:%i:%sZ'), r.reply_text, NULL,"
+    " DATE_FORMAT(r.replied_at, '%Y-%m-%dT%H:%i:%sZ'), NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
     " NULL" PRODUCT_PAGE_FROM("reviews", "r") " WHERE p.slug = ? AND p.active = 1 AND r.status = 'approved'"
     " ORDER BY r.created_at DESC, r.id DESC LIMIT ?)";
 
@@ -526,6 +528,9 @@ int repo_read_product_page(arena *a, const char *slug, int review_limit, repo_pr
             rv->author = col_dup(a, st, 5);
             rv->verified = db_col_int64(st, 6) != 0;
             rv->created_at = col_dup(a, st, 7);
+            /* the shop's reply (migrations/0010): text and date, or none */
+            rv->reply = db_col_is_null(st, 8) ? NULL : col_dup(a, st, 8);
+            rv->replied_at = rv->reply ? col_dup(a, st, 10) : NULL;
             break;
         }
         }

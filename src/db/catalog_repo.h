@@ -69,6 +69,7 @@ typedef struct repo_review {
     int64_t id, rating;
     const char *title, *body, *author, *created_at;  /* ISO 8601 UTC */
     bool verified;
+    const char *reply, *replied_at;  /* the shop's reply and when (ISO 8601 UTC); NULL: none */
 } repo_review;
 
 typedef struct repo_category {

@@ -1442,6 +1442,12 @@ json_t *catalog_product_at(const char *slug, int64_t version, bool *not_found)
         set(rv, "verified", json_boolean(reviews[i].verified));
         set(rv, "created_at", js(reviews[i].created_at));
         set(rv, "date", js(date));
+        if (reviews[i].reply) {   /* the shop's answer, shown under the review */
+            char replied[48];
+            display_date(reviews[i].replied_at, replied, sizeof replied);
+            set(rv, "reply", json_pack("{s:o, s:o, s:o}", "text", js(reviews[i].reply), "created_at",
+                                       js(reviews[i].replied_at), "date", js(replied)));
+        }
         json_array_append_new(revs, rv);
     }
     set(out, "reviews", revs);

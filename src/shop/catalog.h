@@ -38,7 +38,8 @@
  *     plus "query": the URL-encoded query string of the set filters
  *     without page (for pagination links: "?{{filters.query}}&page=3").
  *   product adds "created_at" (ISO 8601 UTC); reviews add "date"
- *     ("3 May 2025"); every size adds "width_label" ("" for Standard,
+ *     ("3 May 2025") and, when the shop answered, "reply": {"text",
+ *     "created_at", "date"}; every size adds "width_label" ("" for Standard,
  *     else "Wide"/"Narrow"); product.category adds "id"; card colours add
  *     "slug"; catalog_category_shared adds "id" and "parent" ({"slug","name","url"}
  *     or null). An unknown gender in the filter simply matches nothing.
@@ -74,6 +75,7 @@
 
 #include "core/arena.h"
 #include "shop/money.h"
+#include "shop/result.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -246,7 +248,29 @@ int catalog_set_price(const char *slug, int64_t price, int64_t compare_at);
  * aggregate in the same transaction. *id_out (may be NULL) gets the id. */
 int catalog_add_review(const char *slug, int rating, const char *title, const char *body, const char *author,
                        enum catalog_review_status status, int64_t *id_out);
-/* Change a review's status and recompute its product's rating_avg/count. */
-int catalog_moderate_review(int64_t id, enum catalog_review_status status);
+/* ---- Review moderation: the admin portal and `shoease review moderate`
+ * share these (one path). Each is ONE unit of work: the change, the
+ * product's rating aggregate, an audit row per review changed ("review.
+ * moderate": status before → after; "review.reply": the reply before →
+ * after) by who (admin_actor, or audit_cli_actor() for a command), and the
+ * product page's refresh after the commit (listings too when the rating
+ * changed). A review already in the asked-for status is left alone (no
+ * row). Failures are shop_errors: SHOP_INVALID, SHOP_NOT_FOUND (naming the
+ * review), SHOP_UNAVAILABLE. */
+struct audit_actor;
+#define CATALOG_REVIEW_REPLY_MAX 2000   /* characters */
+#define CATALOG_MODERATE_MAX 100        /* reviews per bulk action */
+shop_status catalog_moderate_review(const struct audit_actor *who, int64_t id, enum catalog_review_status status,
+                                    shop_error *e);
+/* Several at once (at most CATALOG_MODERATE_MAX; all or none); *changed
+ * (may be NULL) how many changed status. */
+shop_status catalog_moderate_reviews(const struct audit_actor *who, const int64_t *ids, int n,
+                                     enum catalog_review_status status, int *changed, shop_error *e);
+/* The shop's reply shown under the review on the product page (once the
+ * review is approved), signed by author (the staff member's name): up to
+ * CATALOG_REVIEW_REPLY_MAX characters of text, line breaks allowed; an
+ * empty text removes the reply. */
+shop_status catalog_reply_review(const struct audit_actor *who, int64_t id, const char *text, const char *author,
+                                 shop_error *e);
 
 #endif

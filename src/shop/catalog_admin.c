@@ -14,7 +14,9 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "db/catalog_repo.h"
+#include "db/review_repo.h"
 #include "db/tx.h"
+#include "shop/audit.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -314,23 +316,142 @@ int catalog_add_review(const char *slug, int rating, const char *title, const ch
     return finish(db_tx_run(add_review_tx, &a), "product", slug);
 }
 
-struct moderate { int64_t id; const char *status; };
+/* ---- review moderation (the portal and the command line) ---- */
+
+#define REVIEW_REFUSED 2   /* a unit of work's "tell them": e is filled */
+
+static const char REVIEWS_DOWN[] = "Reviews are unavailable for a moment. Nothing was changed; please try again.";
+
+static void review_key(char *key, size_t n, int64_t id) { snprintf(key, n, "%lld", (long long)id); }
+
+struct moderate {
+    const audit_actor *who;
+    const int64_t *ids;
+    int n;
+    const char *status;
+    int changed;
+    shop_error *e;
+};
 
 static int moderate_tx(db_tx *tx, void *arg)
 {
-    struct moderate *a = arg;
-    int64_t product_id;
-    int rc = repo_moderate_review(db_tx_conn(tx), a->id, a->status, &product_id);
-    if (rc != CATALOG_OK) return rc;
-    return catalog_product_changed(tx, product_id, true) < 0 ? DB_TX_FAILED : DB_TX_OK;
+    struct moderate *m = arg;
+    db_conn *c = db_tx_conn(tx);
+    arena *a = arena_new();
+    int rc = DB_TX_OK;
+    m->changed = 0;
+    for (int i = 0; i < m->n && rc == DB_TX_OK; i++) {
+        review_row r;
+        char key[24];
+        review_key(key, sizeof key, m->ids[i]);
+        int got = review_repo_lock(c, a, m->ids[i], &r);
+        if (got <= 0) {
+            if (got == 0) shop_fail(m->e, SHOP_NOT_FOUND, NULL, "There is no review %s (any more).", key);
+            rc = got == 0 ? REVIEW_REFUSED : DB_TX_FAILED;
+            break;
+        }
+        if (!strcmp(r.status, m->status)) continue;   /* already so: nothing to write or record */
+        int64_t product_id;
+        if (repo_moderate_review(c, m->ids[i], m->status, &product_id) != CATALOG_OK) {
+            rc = DB_TX_FAILED;
+            break;
+        }
+        json_t *before = json_pack("{s:s,s:s}", "status", r.status, "product", r.product_slug);
+        json_t *after = json_pack("{s:s,s:s}", "status", m->status, "product", r.product_slug);
+        int ar = audit_record(tx, m->who, "review.moderate", "review", key, before, after);
+        json_decref(before);
+        json_decref(after);
+        /* the page's reviews; cards show the rating (and sort by it) */
+        if (ar < 0 || catalog_product_changed(tx, product_id, true) < 0) rc = DB_TX_FAILED;
+        else m->changed++;
+    }
+    arena_free(a);
+    return rc;
 }
 
-int catalog_moderate_review(int64_t id, enum catalog_review_status status)
+shop_status catalog_moderate_reviews(const audit_actor *who, const int64_t *ids, int n,
+                                     enum catalog_review_status status, int *changed, shop_error *e)
 {
-    if (id <= 0) return fail(CATALOG_ERR_INVALID, "review id must be a positive whole number");
-    if (status < REVIEW_PENDING || status > REVIEW_REJECTED) return fail(CATALOG_ERR_INVALID, "unknown review status");
-    struct moderate a = {id, catalog_review_status_name(status)};
-    char key[32];
-    snprintf(key, sizeof key, "%lld", (long long)id);
-    return finish(db_tx_run(moderate_tx, &a), "review", key);
+    if (n <= 0) return shop_fail(e, SHOP_INVALID, "ids", "Choose at least one review.");
+    if (n > CATALOG_MODERATE_MAX)
+        return shop_fail(e, SHOP_INVALID, "ids", "Choose at most %d reviews at a time.", CATALOG_MODERATE_MAX);
+    for (int i = 0; i < n; i++)
+        if (ids[i] <= 0) return shop_fail(e, SHOP_INVALID, "ids", "A review number is a positive whole number.");
+    if (status < REVIEW_PENDING || status > REVIEW_REJECTED)
+        return shop_fail(e, SHOP_INVALID, "status", "Unknown review status.");
+    struct moderate m = {who, ids, n, catalog_review_status_name(status), 0, e};
+    int rc = db_tx_run(moderate_tx, &m);
+    if (rc == REVIEW_REFUSED) return e->status;
+    if (rc != DB_TX_OK) return shop_fail(e, SHOP_UNAVAILABLE, NULL, "%s", REVIEWS_DOWN);
+    if (changed) *changed = m.changed;
+    return SHOP_OK;
+}
+
+shop_status catalog_moderate_review(const audit_actor *who, int64_t id, enum catalog_review_status status,
+                                    shop_error *e)
+{
+    return catalog_moderate_reviews(who, &id, 1, status, NULL, e);
+}
+
+struct reply {
+    const audit_actor *who;
+    int64_t id;
+    const char *text, *author;   /* text NULL: remove */
+    shop_error *e;
+};
+
+static int reply_tx(db_tx *tx, void *arg)
+{
+    struct reply *p = arg;
+    db_conn *c = db_tx_conn(tx);
+    arena *a = arena_new();
+    review_row r;
+    char key[24];
+    review_key(key, sizeof key, p->id);
+    int rc = DB_TX_FAILED;
+    int got = review_repo_lock(c, a, p->id, &r);
+    if (got == 0) {
+        shop_fail(p->e, SHOP_NOT_FOUND, NULL, "There is no review %s (any more).", key);
+        rc = REVIEW_REFUSED;
+    } else if (got == 1 && !(r.reply_text == NULL && p->text == NULL) &&
+               !(r.reply_text && p->text && !strcmp(r.reply_text, p->text))) {
+        json_t *before = r.reply_text ? json_pack("{s:s,s:s}", "reply", r.reply_text, "reply_author", r.reply_author)
+                                      : json_pack("{s:n}", "reply");
+        json_t *after = p->text ? json_pack("{s:s,s:s}", "reply", p->text, "reply_author", p->author)
+                                : json_pack("{s:n}", "reply");
+        if (review_repo_set_reply(c, p->id, p->text, p->author, p->who->user_id) == 0 &&
+            audit_record(tx, p->who, "review.reply", "review", key, before, after) == 0 &&
+            catalog_product_changed(tx, r.product_id, false) == 0)   /* the page only: cards show no replies */
+            rc = DB_TX_OK;
+        json_decref(before);
+        json_decref(after);
+    } else if (got == 1) {
+        rc = DB_TX_OK;   /* the same reply again: nothing to write */
+    }
+    arena_free(a);
+    return rc;
+}
+
+shop_status catalog_reply_review(const audit_actor *who, int64_t id, const char *text, const char *author,
+                                 shop_error *e)
+{
+    if (id <= 0) return shop_fail(e, SHOP_INVALID, NULL, "A review number is a positive whole number.");
+    const char *t = text ? text : "";
+    while (*t == ' ' || *t == '\n' || *t == '\r' || *t == '\t') t++;
+    size_t len = strlen(t);
+    while (len && (t[len - 1] == ' ' || t[len - 1] == '\n' || t[len - 1] == '\r' || t[len - 1] == '\t')) len--;
+    char *reply = len ? strndup(t, len) : NULL;
+    if (len && !reply) abort();
+    shop_status st = SHOP_OK;
+    /* the rules of a review's own text (text_ok), said the portal's way */
+    if (reply && !text_ok("The reply", reply, 1, CATALOG_REVIEW_REPLY_MAX, true))
+        st = shop_fail(e, SHOP_INVALID, "reply", "%s.", last_error);
+    if (st == SHOP_OK) {
+        struct reply p = {who, id, reply, author && *author ? author : "The shop", e};
+        int rc = db_tx_run(reply_tx, &p);
+        if (rc == REVIEW_REFUSED) st = e->status;
+        else if (rc != DB_TX_OK) st = shop_fail(e, SHOP_UNAVAILABLE, NULL, "%s", REVIEWS_DOWN);
+    }
+    free(reply);
+    return st;
 }

@@ -88,3 +88,13 @@ shop_status reviews_submit(int64_t user_id, const char *slug, const review_form 
     *verified = a.verified;
     return SHOP_OK;
 }
+
+shop_status reviews_queue(arena *a, const review_filter *f, int offset, int max, review_row *out, int *n,
+                          int64_t *total, shop_error *e)
+{
+    db_conn *c = db_conn_get();
+    int r = c ? review_repo_search(c, a, f, offset, max, out, total) : -1;
+    if (r < 0) return shop_fail(e, SHOP_UNAVAILABLE, NULL, "Reviews are unavailable for a moment.");
+    *n = r;
+    return SHOP_OK;
+}

@@ -16,6 +16,8 @@
 #ifndef SHOEASE_SHOP_REVIEWS_H
 #define SHOEASE_SHOP_REVIEWS_H
 
+#include "core/arena.h"
+#include "db/review_repo.h"
 #include "shop/result.h"
 
 #include <stdbool.h>
@@ -29,5 +31,12 @@ typedef struct review_form {
 } review_form;
 
 shop_status reviews_submit(int64_t user_id, const char *slug, const review_form *f, bool *verified, shop_error *e);
+
+/* The moderation queue of the admin portal: reviews matching f (see
+ * db/review_repo.h), pending first; at most max from offset into out
+ * (strings in a), *n read, *total matching. Moderating and replying are
+ * catalog.h's (catalog_moderate_reviews, catalog_reply_review). */
+shop_status reviews_queue(arena *a, const review_filter *f, int offset, int max, review_row *out, int *n,
+                          int64_t *total, shop_error *e);
 
 #endif

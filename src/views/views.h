@@ -103,6 +103,31 @@ void admin_dashboard(http_request *req, http_response *res);
 /* reviews.c: a shopper's review of a shoe */
 void review_form_show(http_request *req, http_response *res);
 void review_submit(http_request *req, http_response *res);
+/* admin_taxonomy.c: the portal's categories (tree), brands, colours */
+void admin_categories(http_request *req, http_response *res);
+void admin_category_new(http_request *req, http_response *res);
+void admin_category_create(http_request *req, http_response *res);
+void admin_category_edit(http_request *req, http_response *res);
+void admin_category_update(http_request *req, http_response *res);
+void admin_category_delete(http_request *req, http_response *res);
+void admin_brands(http_request *req, http_response *res);
+void admin_brand_new(http_request *req, http_response *res);
+void admin_brand_create(http_request *req, http_response *res);
+void admin_brand_edit(http_request *req, http_response *res);
+void admin_brand_update(http_request *req, http_response *res);
+void admin_brand_delete(http_request *req, http_response *res);
+void admin_colours(http_request *req, http_response *res);
+void admin_colour_new(http_request *req, http_response *res);
+void admin_colour_create(http_request *req, http_response *res);
+void admin_colour_edit(http_request *req, http_response *res);
+void admin_colour_update(http_request *req, http_response *res);
+void admin_colour_delete(http_request *req, http_response *res);
+/* admin_reviews.c: the portal's review moderation queue */
+void admin_reviews(http_request *req, http_response *res);
+void admin_review(http_request *req, http_response *res);
+void admin_review_moderate(http_request *req, http_response *res);
+void admin_review_reply(http_request *req, http_response *res);
+void admin_reviews_bulk(http_request *req, http_response *res);
 /* personal.c: GET /fragments/header and /fragments/recently-viewed (private, not cached) */
 void views_header_fragment(http_request *req, http_response *res);
 void views_recently_viewed(http_request *req, http_response *res);
