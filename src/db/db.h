@@ -16,6 +16,8 @@
 #ifndef SHOEASE_DB_H
 #define SHOEASE_DB_H
 
+#include "core/arena.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -58,6 +60,8 @@ bool db_col_is_null(db_stmt *st, int col);
 int64_t db_col_int64(db_stmt *st, int col);           /* 0 if NULL */
 double db_col_double(db_stmt *st, int col);           /* 0 if NULL */
 const char *db_col_text(db_stmt *st, int col, size_t *len); /* "" if NULL; valid until next fetch */
+/* The column's text copied into a, for rows kept past the next fetch ("" if NULL). */
+const char *db_col_arena(db_stmt *st, int col, arena *a);
 uint64_t db_affected_rows(db_stmt *st);
 uint64_t db_insert_id(db_stmt *st);
 /* Free the result set and parameters; keep the prepared statement. Must be

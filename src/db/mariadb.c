@@ -449,6 +449,13 @@ const char *db_col_text(db_stmt *st, int col, size_t *len)
     return st->colbuf[col];
 }
 
+const char *db_col_arena(db_stmt *st, int col, arena *a)
+{
+    size_t n;
+    const char *s = db_col_text(st, col, &n);
+    return arena_strndup(a, s, n);
+}
+
 int64_t db_col_int64(db_stmt *st, int col)
 {
     if (db_col_is_null(st, col)) return 0;

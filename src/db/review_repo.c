@@ -54,29 +54,22 @@ int review_repo_product(db_conn *c, const char *slug, int64_t *product_id)
     " AND (? IS NULL OR INSTR(r.title, ?) > 0 OR INSTR(r.body, ?) > 0 OR INSTR(r.author_name, ?) > 0)"
 #define PENDING_FIRST " ORDER BY r.status = 'pending' DESC, "
 
-static const char *arena_col(arena *a, db_stmt *st, int col)
-{
-    size_t n;
-    const char *s = db_col_text(st, col, &n);
-    return arena_strndup(a, s, n);
-}
-
 static void read_review(arena *a, db_stmt *st, review_row *r)
 {
     r->id = db_col_int64(st, 0);
     r->product_id = db_col_int64(st, 1);
     r->rating = db_col_int64(st, 2);
-    r->product_slug = arena_col(a, st, 3);
-    r->product_name = arena_col(a, st, 4);
-    r->title = arena_col(a, st, 5);
-    r->body = arena_col(a, st, 6);
-    r->author = arena_col(a, st, 7);
-    r->status = arena_col(a, st, 8);
+    r->product_slug = db_col_arena(st, 3, a);
+    r->product_name = db_col_arena(st, 4, a);
+    r->title = db_col_arena(st, 5, a);
+    r->body = db_col_arena(st, 6, a);
+    r->author = db_col_arena(st, 7, a);
+    r->status = db_col_arena(st, 8, a);
     r->verified = db_col_int64(st, 9) != 0;
-    r->created_at = arena_col(a, st, 10);
-    r->reply_text = db_col_is_null(st, 11) ? NULL : arena_col(a, st, 11);
-    r->reply_author = arena_col(a, st, 12);
-    r->replied_at = arena_col(a, st, 13);
+    r->created_at = db_col_arena(st, 10, a);
+    r->reply_text = db_col_is_null(st, 11) ? NULL : db_col_arena(st, 11, a);
+    r->reply_author = db_col_arena(st, 12, a);
+    r->replied_at = db_col_arena(st, 13, a);
 }
 
 static void bind_opt_text(db_stmt *st, int *i, const char *v, int times)

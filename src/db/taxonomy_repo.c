@@ -53,22 +53,15 @@ static const kind_sql kinds[] = {
     },
 };
 
-static const char *dup_col(arena *a, db_stmt *st, int col)
-{
-    size_t n;
-    const char *s = db_col_text(st, col, &n);
-    return arena_strndup(a, s, n);
-}
-
 /* The columns of a row in the order of the *_COLS above. */
 static void read_row(arena *a, db_stmt *st, tax_row *r)
 {
     r->id = db_col_int64(st, 0);
     r->parent_id = db_col_int64(st, 1);
     r->position = db_col_int64(st, 2);
-    r->slug = dup_col(a, st, 3);
-    r->name = dup_col(a, st, 4);
-    r->hex = dup_col(a, st, 5);
+    r->slug = db_col_arena(st, 3, a);
+    r->name = db_col_arena(st, 4, a);
+    r->hex = db_col_arena(st, 5, a);
     r->uses = db_col_int64(st, 6);
 }
 

@@ -232,6 +232,12 @@ static int refuse(shop_error *e, shop_status st, const char *field, const char *
     return REFUSED;
 }
 
+static int gone(shop_error *e, tax_kind kind)
+{
+    shop_fail(e, SHOP_NOT_FOUND, NULL, "That %s does not exist (any more).", taxonomy_noun(kind));
+    return REFUSED;
+}
+
 static int slug_taken(struct save *s)
 {
     char msg[200];
@@ -288,7 +294,7 @@ static int save_tx(db_tx *tx, void *arg)
             }
         }
         if (s->id > 0 && !have_before) {
-            rc = refuse(s->e, SHOP_NOT_FOUND, NULL, "That category does not exist (any more).");
+            rc = gone(s->e, s->kind);
             goto out;
         }
         if ((rc = check_parent(s, rows, n)) != DB_TX_OK) goto out;
@@ -297,9 +303,7 @@ static int save_tx(db_tx *tx, void *arg)
         int r = tax_repo_get(c, a, s->kind, s->id, true, &before);
         if (r < 0) goto out;
         if (r == 0) {
-            char msg[80];
-            snprintf(msg, sizeof msg, "That %s does not exist (any more).", taxonomy_noun(s->kind));
-            rc = refuse(s->e, SHOP_NOT_FOUND, NULL, msg);
+            rc = gone(s->e, s->kind);
             goto out;
         }
         have_before = true;
@@ -379,9 +383,7 @@ static int delete_tx(db_tx *tx, void *arg)
         if (r < 0) goto out;
     }
     if (r == 0) {
-        char msg[80];
-        snprintf(msg, sizeof msg, "That %s does not exist (any more).", taxonomy_noun(d->kind));
-        rc = refuse(d->e, SHOP_NOT_FOUND, NULL, msg);
+        rc = gone(d->e, d->kind);
         goto out;
     }
     int64_t uses = 0, children = 0;

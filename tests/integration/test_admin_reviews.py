@@ -16,10 +16,10 @@ import uuid
 
 import pytest
 
-from conftest import new_session
-from paced import describe, get
+from paced import describe
 from shoppers import CSRF_RX, Shopper, Staff, admin_path
 from test_admin import comparable
+from test_admin_taxonomy import shop  # noqa: F401  (the storefront visitor fixture)
 
 REPLY_ERROR_RX = re.compile(r'id="f-reply-error">([^<]*)<')
 
@@ -27,19 +27,6 @@ REPLY_ERROR_RX = re.compile(r'id="f-reply-error">([^<]*)<')
 @pytest.fixture(scope="module")
 def staff(https_url, tls_cert, shoease_cli, stack):
     return Staff.create(https_url, tls_cert, shoease_cli, stack, role="staff", name="Rev Iewer")
-
-
-@pytest.fixture
-def shop(tls_cert, https_url):
-    s = new_session(tls_cert)
-    s.headers["User-Agent"] = "shoease-tests storefront"
-
-    class Shop:
-        def get(self, path, **kw):
-            return get(s, https_url + path, **kw)
-
-    yield Shop()
-    s.close()
 
 
 @pytest.fixture(scope="module")

@@ -68,10 +68,6 @@ def form_error(r):
     return html.unescape(m.group(1)) if m else None
 
 
-def one(stack, sql):
-    return stack.mariadb(sql)
-
-
 def row_id(stack, table, slug):
     v = stack.mariadb("SELECT id FROM %s WHERE slug = '%s'" % (table, slug))
     return int(v) if v else None
