@@ -69,7 +69,7 @@ static json_t *field(const char *id, const char *label, const char *type, const 
 
 /* The parent choices: every category but this one and those under it,
  * depth first, indented by level. */
-static json_t *parent_field(http_request *req, int64_t self, int64_t chosen)
+static json_t *parent_field(http_request *req, const tax_node *nodes, int n, int64_t self, int64_t chosen)
 {
     json_t *f = field("parent", "Parent category", "select", NULL, false,
                       "Where it sits in the shop's navigation. A category cannot go under itself or its own "
@@ -78,24 +78,35 @@ static json_t *parent_field(http_request *req, int64_t self, int64_t chosen)
     json_t *opts = json_array();
     json_array_append_new(opts, json_pack("{s:s,s:s,s:b}", "code", "", "label", "— none: a top-level category —",
                                           "selected", chosen == 0));
-    arena *a = arena_new();
-    tax_node *nodes;
-    int n;
-    shop_error e;
-    if (taxonomy_tree(a, &nodes, &n, &e) == SHOP_OK) {
-        for (int i = 0; i < n; i++) {
-            if (self > 0 && taxonomy_within(nodes, n, nodes[i].row.id, self)) continue;
-            char indent[3 * TAX_MAX_DEPTH * 2 + 1] = "";
-            for (int d = 0; d < nodes[i].depth && d < TAX_MAX_DEPTH; d++) strcat(indent, "\u2003");
-            json_array_append_new(opts, json_pack("{s:s,s:s,s:b}", "code",
-                                                  arena_printf(req->pool, "%lld", (long long)nodes[i].row.id), "label",
-                                                  arena_printf(req->pool, "%s%s", indent, nodes[i].row.name), "selected",
-                                                  nodes[i].row.id == chosen));
-        }
+    for (int i = 0; i < n; i++) {
+        if (self > 0 && taxonomy_within(nodes, n, nodes[i].row.id, self)) continue;
+        char indent[3 * TAX_MAX_DEPTH + 1] = "";
+        for (int d = 0; d < nodes[i].depth && d < TAX_MAX_DEPTH; d++) strcat(indent, "\u2003");
+        json_array_append_new(opts, json_pack("{s:s,s:s,s:b}", "code",
+                                              arena_printf(req->pool, "%lld", (long long)nodes[i].row.id), "label",
+                                              arena_printf(req->pool, "%s%s", indent, nodes[i].row.name), "selected",
+                                              nodes[i].row.id == chosen));
     }
-    arena_free(a);
     json_object_set_new(f, "options", opts);
     return f;
+}
+
+/* What uses a row, in words, and whether anything does: a category's
+ * products (directly and in its branch) and subcategories from the tree. */
+static const char *uses_text(http_request *req, tax_kind kind, const tax_row *row, const tax_node *nodes, int n,
+                             bool *in_use)
+{
+    *in_use = row->uses > 0;
+    if (kind != TAX_CATEGORY) return count_of(req, row->uses, "product", "products");
+    for (int i = 0; i < n; i++)
+        if (nodes[i].row.id == row->id) {
+            *in_use = nodes[i].row.uses > 0 || nodes[i].children > 0;
+            return arena_printf(req->pool, "%s directly in it, %s in its branch, %s",
+                                count_of(req, nodes[i].row.uses, "product", "products"),
+                                count_of(req, nodes[i].subtree_products, "product", "products"),
+                                count_of(req, nodes[i].children, "subcategory", "subcategories"));
+        }
+    return count_of(req, row->uses, "product", "products");
 }
 
 /* The create/edit page. row: the saved row (editing), or NULL; typed: what
@@ -119,13 +130,18 @@ static void form_page(http_request *req, http_response *res, int status, tax_kin
         text_parse_int64(req_query(req, "parent"), 1, 1LL << 32, &parent);
 
     bool colour = kind == TAX_COLOUR;
+    arena *a = arena_new();   /* the category tree: parent choices, what uses the category */
+    tax_node *nodes = NULL;
+    int nnodes = 0;
+    shop_error te;
+    if (kind == TAX_CATEGORY && taxonomy_tree(a, &nodes, &nnodes, &te) != SHOP_OK) nnodes = 0;
     json_t *fields = json_array();
     json_array_append_new(fields, field("name", "Name", "text", name, true, NULL, colour ? 40 : 80));
     json_array_append_new(fields, field("slug", "Slug", "text", slug, false,
                                         "Its address in the shop: lower-case letters and digits with single hyphens "
                                         "(like trail-running). Left empty, it is made from the name.",
                                         colour ? 40 : 80));
-    if (kind == TAX_CATEGORY) json_array_append_new(fields, parent_field(req, row ? row->id : 0, parent));
+    if (kind == TAX_CATEGORY) json_array_append_new(fields, parent_field(req, nodes, nnodes, row ? row->id : 0, parent));
     if (colour)
         json_array_append_new(fields, field("hex", "Swatch", "text", hex, true,
                                             "# and six hex digits, like #1f2a44: the dot shoppers see.", 7));
@@ -154,14 +170,16 @@ static void form_page(http_request *req, http_response *res, int status, tax_kin
         json_t *ed = json_pack("{s:s,s:s,s:s}", "delete", arena_printf(req->pool, "%s/delete", edit_url(req, kind, row->id)),
                                "shop", shop_url(req, kind, row->slug), "audit",
                                admin_url(req, arena_printf(req->pool, "/audit?entity=%s&q=%lld", noun, (long long)row->id)));
-        json_object_set_new(ed, "uses", json_string(count_of(req, row->uses, "product", "products")));
-        json_object_set_new(ed, "in_use", json_boolean(row->uses > 0));
+        bool in_use;
+        json_object_set_new(ed, "uses", json_string(uses_text(req, kind, row, nodes, nnodes, &in_use)));
+        json_object_set_new(ed, "in_use", json_boolean(in_use));
         if (kind == TAX_CATEGORY)
             json_object_set_new(ed, "add_child", json_string(admin_url(
                                                      req, arena_printf(req->pool, "/categories/new?parent=%lld",
                                                                        (long long)row->id))));
         json_object_set_new(ctx, "editing", ed);
     }
+    arena_free(a);
     if (e) view_form_error(ctx, fields, e);
     json_object_set_new(ctx, "fields", fields);
     admin_page(req, res, status, "admin/taxonomy_form", words[kind].nav, ctx);
