@@ -255,6 +255,19 @@ static const route_def admin_routes[] = {
     {"GET", "/reviews/{id}", admin_review, &STAFF_ROW},
     {"POST", "/reviews/{id}/moderate", admin_review_moderate, &STAFF_ROW_WRITE},
     {"POST", "/reviews/{id}/reply", admin_review_reply, &STAFF_ROW_WRITE},
+    /* products, the size grid, stock (views/admin_products.c): "/new" and "/bulk" before "/{id}" */
+    {"GET", "/products", admin_products, &STAFF_PAGE},
+    {"GET", "/products/new", admin_product_new, &STAFF_PAGE},
+    {"POST", "/products/new", admin_product_create, &STAFF_WRITE},
+    {"POST", "/products/bulk", admin_products_bulk, &STAFF_WRITE},
+    {"GET", "/products/{id}", admin_product_edit, &STAFF_ROW},
+    {"POST", "/products/{id}", admin_product_update, &STAFF_ROW_WRITE},
+    {"GET", "/products/{id}/variants", admin_product_variants, &STAFF_ROW},
+    {"POST", "/products/{id}/variants", admin_product_stock_grid, &STAFF_ROW_WRITE},
+    {"GET", "/products/{id}/variants/new-run", admin_size_run_new, &STAFF_ROW},
+    {"POST", "/products/{id}/variants/new-run", admin_size_run_create, &STAFF_ROW_WRITE},
+    {"GET", "/variants/{id}/stock", admin_variant_stock, &STAFF_ROW},
+    {"POST", "/variants/{id}/stock", admin_variant_stock_adjust, &STAFF_ROW_WRITE},
 };
 
 static void register_admin(const route_def *table, int n)

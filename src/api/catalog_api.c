@@ -82,6 +82,11 @@ void api_product(http_request *req, http_response *res)
     bool not_found = false;
     json_t *product = catalog_product_at(slug, page.refs_version, &not_found);
     if (!product) {
+        char to[128];
+        if (not_found && catalog_redirect_slug(slug, to, sizeof to) == 1) {   /* renamed: as the HTML page */
+            cached_moved(req, res, &page, arena_printf(req->pool, "/api/v1/products/%s", to));
+            return;
+        }
         cached_page_free(&page);
         if (not_found) res_error(req, res, 404, "no product with that slug");
         else res_error(req, res, 503, "the catalogue is unavailable right now");

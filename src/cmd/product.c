@@ -1,10 +1,14 @@
 /* product.c — the store owner's catalogue commands:
  *
- *   shoease product set-stock SKU N
+ *   shoease product set-stock SKU N [--reason R] [--note TEXT]
  *   shoease product set-price SLUG AMOUNT_MINOR [COMPARE_AT_MINOR]
  *   shoease product show SLUG                      (JSON, as the API sends it)
  *   shoease review add SLUG RATING TITLE BODY AUTHOR [--status approved|pending|rejected]
  *   shoease review moderate ID approved|pending|rejected
+ *
+ * Stock and prices go through shop/product_admin.h, the admin portal's
+ * path: the same checks, a stock adjustment in the variant's history and
+ * an audit row by "cli:<user>", cached pages refreshed.
  *
  * Exit status: 0 done, 1 refused or failed (message on stderr), 2 usage. */
 #include "cmd/cmd.h"
@@ -14,6 +18,7 @@
 #include "db/db.h"
 #include "shop/audit.h"
 #include "shop/catalog.h"
+#include "shop/product_admin.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,10 +26,12 @@
 
 static int usage_product(void)
 {
-    fprintf(stderr, "usage: shoease product set-stock SKU N\n"
+    fprintf(stderr, "usage: shoease product set-stock SKU N [--reason R] [--note TEXT]\n"
                     "       shoease product set-price SLUG AMOUNT_MINOR [COMPARE_AT_MINOR]\n"
                     "       shoease product show SLUG\n"
-                    "amounts are whole numbers in minor units (pence): 8999 is 89.99\n");
+                    "amounts are whole numbers in minor units (pence): 8999 is 89.99\n"
+                    "set-stock sets the count (a recount unless --reason says received, damaged, returned or\n"
+                    "correction); it is kept in the size's stock history and the audit log\n");
     return 2;
 }
 
@@ -43,15 +50,36 @@ static int report(int rc, const char *what)
     return 1;
 }
 
-static int set_stock(char **argv)
+static int set_stock(int argc, char **argv)
 {
     long long n;
+    stock_change c = {.sku = argv[0], .reason = STOCK_RECOUNT, .absolute = true, .seen = -1};
+    for (int i = 2; i < argc; i += 2) {
+        if (i + 1 >= argc) return usage_product();
+        if (!strcmp(argv[i], "--reason")) {
+            if (!stock_reason_parse(argv[i + 1], &c.reason)) {
+                fprintf(stderr, "product set-stock: --reason is received, damaged, recount, returned or correction\n");
+                return 1;
+            }
+        } else if (!strcmp(argv[i], "--note")) {
+            c.note = argv[i + 1];
+        } else {
+            return usage_product();
+        }
+    }
     if (!text_parse_int64(argv[1], 0, CATALOG_STOCK_MAX, &n)) {
         fprintf(stderr, "product set-stock: N must be a whole number from 0 to %d, not '%s'\n", CATALOG_STOCK_MAX, argv[1]);
         return 1;
     }
-    if (report(catalog_set_stock(argv[0], n), "product set-stock")) return 1;
-    printf("stock of %s is now %lld\n", argv[0], n);
+    c.amount = n;
+    audit_actor me = audit_cli_actor();
+    shop_error e;
+    int64_t after;
+    if (stock_adjust(&me, &c, &after, &e) != SHOP_OK) {
+        fprintf(stderr, "product set-stock: %s\n", e.message);
+        return 1;
+    }
+    printf("stock of %s is now %lld\n", argv[0], (long long)after);
     return 0;
 }
 
@@ -67,7 +95,12 @@ static int set_price(int argc, char **argv)
         fprintf(stderr, "product set-price: COMPARE_AT_MINOR must be a whole number of minor units, not '%s'\n", argv[2]);
         return 1;
     }
-    if (report(catalog_set_price(argv[0], price, compare_at), "product set-price")) return 1;
+    audit_actor me = audit_cli_actor();
+    shop_error e;
+    if (product_admin_set_price(&me, argv[0], price, compare_at, &e) != SHOP_OK) {
+        fprintf(stderr, "product set-price: %s\n", e.message);
+        return 1;
+    }
     char p[MONEY_FORMAT_MAX], c[MONEY_FORMAT_MAX];
     money_format(money_make(price, cfg.currency), p, sizeof p);
     printf("price of %s is now %s", argv[0], p);
@@ -99,7 +132,7 @@ static int show(const char *slug)
 int cmd_product(int argc, char **argv)
 {
     int rc;
-    if (argc == 4 && !strcmp(argv[1], "set-stock")) rc = set_stock(argv + 2);
+    if (argc >= 4 && !strcmp(argv[1], "set-stock")) rc = set_stock(argc - 2, argv + 2);
     else if ((argc == 4 || argc == 5) && !strcmp(argv[1], "set-price")) rc = set_price(argc - 2, argv + 2);
     else if (argc == 3 && !strcmp(argv[1], "show")) rc = show(argv[2]);
     else return usage_product();

@@ -126,6 +126,19 @@ size_t text_utf8_chars(const char *s)
     return n;
 }
 
+bool text_plain(const char *s, bool multiline)
+{
+    size_t n = strlen(s);
+    if (!text_valid_utf8(s, n)) return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && !(multiline && (c == '\n' || c == '\r' || c == '\t'))) || c == 0x7f) return false;
+        /* U+0080..U+009F are C2 80..C2 9F */
+        if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9f) return false;
+    }
+    return true;
+}
+
 bool text_is_lower_hex(const char *s, size_t len)
 {
     size_t n = 0;

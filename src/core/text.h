@@ -35,5 +35,8 @@ size_t text_format_uint64(uint64_t v, char *out);
 size_t text_copy(char *dst, size_t dstlen, const char *src);
 /* Characters of valid UTF-8 text (bytes that do not continue a sequence). */
 size_t text_utf8_chars(const char *s);
+/* Text a person typed into a field: valid UTF-8 without control
+ * characters (C0, DEL, C1); with multiline, newlines and tabs too. */
+bool text_plain(const char *s, bool multiline);
 
 #endif

@@ -621,6 +621,22 @@ int repo_product_facts(const char *slug, char *brand, size_t brandlen, char *gen
     return r;
 }
 
+int repo_slug_redirect(const char *old_slug, char *to, size_t tolen)
+{
+    db_conn *c = db_conn_get();
+    db_stmt *st = c ? db_prepare(c, "SELECT p.slug FROM product_slug_redirects r JOIN products p ON p.id = r.product_id"
+                                    " WHERE r.old_slug = ? AND p.active = 1")
+                    : NULL;
+    if (!st) return -1;
+    db_bind_text(st, 0, old_slug, -1);
+    int r = exec_fetch(st);
+    if (r == 1) {
+        text_copy(to, tolen, db_col_text(st, 0, NULL));
+        db_reset(st);
+    }
+    return r;
+}
+
 /* ------------------------------------------------------------------ */
 /* Store-owner writes                                                   */
 
@@ -661,35 +677,6 @@ static int recompute_rating(db_conn *c, int64_t product_id)
 /* A row locked by a unique key, as CATALOG_OK / CATALOG_ERR_NOT_FOUND /
  * CATALOG_ERR_STORE. */
 static int lock_result(int r) { return r < 0 ? CATALOG_ERR_STORE : r == 0 ? CATALOG_ERR_NOT_FOUND : CATALOG_OK; }
-
-int repo_set_stock(db_conn *c, const char *sku, int64_t n, int64_t *variant_id, int64_t *old_stock)
-{
-    db_stmt *st = db_prepare(c, "SELECT id, stock FROM variants WHERE sku = ? FOR UPDATE");
-    if (!st) return CATALOG_ERR_STORE;
-    db_bind_text(st, 0, sku, -1);
-    int rc = lock_result(exec_fetch(st));
-    if (rc != CATALOG_OK) return rc;
-    *variant_id = db_col_int64(st, 0);
-    *old_stock = db_col_int64(st, 1);
-    db_reset(st);
-    if (!(st = db_prepare(c, "UPDATE variants SET stock = ? WHERE id = ?"))) return CATALOG_ERR_STORE;
-    db_bind_int64(st, 0, n);
-    db_bind_int64(st, 1, *variant_id);
-    return simple_exec(st) < 0 ? CATALOG_ERR_STORE : CATALOG_OK;
-}
-
-int repo_set_price(db_conn *c, const char *slug, int64_t price, int64_t compare_at, int64_t *product_id)
-{
-    int rc = lock_result(lock_id(c, "SELECT id FROM products WHERE slug = ? FOR UPDATE", slug, 0, product_id));
-    if (rc != CATALOG_OK) return rc;
-    db_stmt *st = db_prepare(c, "UPDATE products SET price = ?, compare_at_price = ? WHERE id = ?");
-    if (!st) return CATALOG_ERR_STORE;
-    db_bind_int64(st, 0, price);
-    if (compare_at < 0) db_bind_null(st, 1);
-    else db_bind_int64(st, 1, compare_at);
-    db_bind_int64(st, 2, *product_id);
-    return simple_exec(st) < 0 ? CATALOG_ERR_STORE : CATALOG_OK;
-}
 
 int repo_add_review(db_conn *c, const char *slug, int rating, const char *title, const char *body, const char *author,
                     const char *status, bool verified, int64_t user_id, int64_t *product_id, int64_t *id_out)
@@ -940,8 +927,8 @@ int64_t repo_insert_product(db_conn *c, const repo_new_product *p)
     return insert_id_or_fail(st);
 }
 
-int repo_insert_variant(db_conn *c, int64_t product_id, int64_t colour_id, const char *sku, const char *system,
-                        double size_value, const char *size_label, const char *width, int64_t stock)
+int64_t repo_insert_variant(db_conn *c, int64_t product_id, int64_t colour_id, const char *sku, const char *system,
+                            double size_value, const char *size_label, const char *width, int64_t stock)
 {
     db_stmt *st = db_prepare(c,
                              "INSERT INTO variants (product_id, colour_id, sku, size_system, size_value, size_label,"
@@ -957,7 +944,7 @@ int repo_insert_variant(db_conn *c, int64_t product_id, int64_t colour_id, const
     db_bind_text(st, 5, size_label, -1);
     db_bind_text(st, 6, width, -1);
     db_bind_int64(st, 7, stock);
-    return simple_exec(st);
+    return insert_id_or_fail(st);
 }
 
 int repo_insert_image(db_conn *c, int64_t product_id, int64_t colour_id, const char *url, const char *alt, int position)

@@ -157,6 +157,9 @@ int repo_home_cards(arena *a, enum repo_home_kind kind, int limit, repo_card **o
  * particular order. */
 #define REPO_SLUGS_MAX 20
 int repo_cards_by_slugs(arena *a, const char *const *slugs, int n, repo_card **out, int *nout);
+/* The current slug of the active product that used to be at old_slug
+ * (product_slug_redirects, migrations/0009): 1 found, 0 not, -1 error. */
+int repo_slug_redirect(const char *old_slug, char *to, size_t tolen);
 /* A product's brand slug and gender: 1 found, 0 not, -1 error. */
 int repo_product_facts(const char *slug, char *brand, size_t brandlen, char *gender, size_t genderlen);
 
@@ -166,9 +169,7 @@ int repo_product_facts(const char *slug, char *brand, size_t brandlen, char *gen
  * CATALOG_ERR_NOT_FOUND / CATALOG_ERR_STORE. Each locks the row it changes
  * (SELECT … FOR UPDATE) and reports what the caller needs to invalidate
  * cached pages. */
-/* *variant_id and the stock before the change. */
-int repo_set_stock(db_conn *c, const char *sku, int64_t n, int64_t *variant_id, int64_t *old_stock);
-int repo_set_price(db_conn *c, const char *slug, int64_t price, int64_t compare_at, int64_t *product_id);
+/* (Stock and prices: db/product_admin_repo.h.) */
 /* user_id: the shopper who wrote it (0: added by the store owner). */
 int repo_add_review(db_conn *c, const char *slug, int rating, const char *title, const char *body, const char *author,
                     const char *status, bool verified, int64_t user_id, int64_t *product_id, int64_t *id_out);
@@ -207,8 +208,9 @@ typedef struct repo_new_product {
     int64_t age_seconds;          /* created_at = now - age */
 } repo_new_product;
 int64_t repo_insert_product(db_conn *c, const repo_new_product *p);
-int repo_insert_variant(db_conn *c, int64_t product_id, int64_t colour_id, const char *sku, const char *system,
-                        double size_value, const char *size_label, const char *width, int64_t stock);
+/* The new variant's id, or -1 (db_last_errno() 1062: the SKU or the option exists). */
+int64_t repo_insert_variant(db_conn *c, int64_t product_id, int64_t colour_id, const char *sku, const char *system,
+                            double size_value, const char *size_label, const char *width, int64_t stock);
 int repo_insert_image(db_conn *c, int64_t product_id, int64_t colour_id, const char *url, const char *alt, int position);
 int repo_insert_review_seed(db_conn *c, int64_t product_id, int rating, const char *title, const char *body,
                             const char *author, bool verified, const char *status, int64_t age_seconds);

@@ -19,18 +19,22 @@ audit_actor audit_cli_actor(void)
     return a;
 }
 
+int audit_actor_label(db_tx *tx, const audit_actor *who, char *out, size_t outlen)
+{
+    if (who->user_id > 0)
+        /* the e-mail as it is now: a later change of address does not rewrite who did this */
+        return audit_repo_actor_email(db_tx_conn(tx), who->user_id, out, outlen) == 1 ? 0 : -1;
+    text_copy(out, outlen, who->label[0] ? who->label : "cli:unknown");
+    return 0;
+}
+
 int audit_record(db_tx *tx, const audit_actor *who, const char *action, const char *entity, const char *entity_id,
                  json_t *before, json_t *after)
 {
     db_conn *c = db_tx_conn(tx);
     audit_entry e = {0};
     e.actor_id = who->user_id;
-    if (who->user_id > 0) {
-        /* the e-mail as it is now: a later change of address does not rewrite who did this */
-        if (audit_repo_actor_email(c, who->user_id, e.actor, sizeof e.actor) != 1) return -1;
-    } else {
-        text_copy(e.actor, sizeof e.actor, who->label[0] ? who->label : "cli:unknown");
-    }
+    if (audit_actor_label(tx, who, e.actor, sizeof e.actor) < 0) return -1;
     text_copy(e.ip, sizeof e.ip, who->ip);
     text_copy(e.action, sizeof e.action, action);
     text_copy(e.entity, sizeof e.entity, entity);

@@ -24,6 +24,7 @@
 #include "shop/result.h"
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct db_tx db_tx;
@@ -40,6 +41,11 @@ audit_actor audit_cli_actor(void);
 /* 0, or -1 (then return DB_TX_FAILED from the unit of work). */
 int audit_record(db_tx *tx, const audit_actor *who, const char *action, const char *entity, const char *entity_id,
                  json_t *before, json_t *after);
+
+/* How the log names who: the staff member's e-mail as it is now, or the
+ * command line's label. For other records of the same unit of work that
+ * keep who did it (stock adjustments). 0, or -1. */
+int audit_actor_label(db_tx *tx, const audit_actor *who, char *out, size_t outlen);
 
 /* A page of the log, newest first (for the portal's audit screen). *n rows
  * in out (free them with audit_entries_free), *total matching. */

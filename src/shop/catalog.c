@@ -162,6 +162,18 @@ void catalog_size_normalise(const char *in, char *out, size_t outlen)
 }
 
 /* ------------------------------------------------------------------ */
+/* A renamed product's old address                                      */
+
+int catalog_redirect_slug(const char *old_slug, char *to, size_t tolen)
+{
+    /* only what could be a slug is looked up (junk URLs cost no query) */
+    if (!old_slug || !*old_slug || strlen(old_slug) > 120) return 0;
+    for (const char *p = old_slug; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-')) return 0;
+    return repo_slug_redirect(old_slug, to, tolen);
+}
+
+/* ------------------------------------------------------------------ */
 /* Search terms                                                         */
 
 /* InnoDB's default full-text stop words (INFORMATION_SCHEMA.INNODB_FT_DEFAULT_STOPWORD). */

@@ -218,6 +218,15 @@ typedef struct catalog_stock_change {
 } catalog_stock_change;
 int catalog_stock_changed(db_tx *tx, const catalog_stock_change *changes, int n);
 int catalog_product_changed(db_tx *tx, int64_t product_id, bool listings);
+/* An edit that may have moved the product: as catalog_product_changed with
+ * listings, and also the page at old_slug and the listings of
+ * old_category_id (NULL / 0: unchanged), all in one bump. */
+int catalog_product_changed_from(db_tx *tx, int64_t product_id, const char *old_slug, int64_t old_category_id);
+
+/* A renamed product's old address: the current slug of the ACTIVE product
+ * that used to be at old_slug (migrations/0009), for a 301. 1 found (to
+ * set), 0 none, -1 store error. */
+int catalog_redirect_slug(const char *old_slug, char *to, size_t tolen);
 
 /* ---- Store-owner writes (shop/catalog_admin.c) ----
  * Each runs as ONE unit of work (db_tx_run) and refreshes the cached pages
@@ -236,11 +245,8 @@ const char *catalog_last_error(void);
 bool catalog_review_status_parse(const char *s, enum catalog_review_status *status);
 const char *catalog_review_status_name(enum catalog_review_status status);
 
-/* Set a variant's stock (0..CATALOG_STOCK_MAX). */
-int catalog_set_stock(const char *sku, int64_t n);
-/* Set a product's price; compare_at = -1 removes the "was" price, else it
- * must be above price. Amounts in minor units. */
-int catalog_set_price(const char *slug, int64_t price, int64_t compare_at);
+/* Stock and prices are set through shop/product_admin.h (stock_adjust,
+ * product_admin_set_price): one path for the portal and the commands. */
 /* Add a review (rating 1..5; title, author 1..max characters, body up to
  * CATALOG_REVIEW_BODY_MAX; valid UTF-8, no control characters but newlines
  * and tabs in the body). verified_purchase is always false here: only the

@@ -172,7 +172,9 @@ out:
     return rc;
 }
 
-int catalog_product_changed(db_tx *tx, int64_t product_id, bool listings)
+/* The product as it is now and, after an edit that moved it, where it was:
+ * one set of tags, bumped at once. */
+static int product_changed(db_tx *tx, int64_t product_id, bool listings, const char *old_slug, int64_t old_category_id)
 {
     db_conn *c = db_tx_conn(tx);
     arena *a = arena_new();
@@ -184,6 +186,10 @@ int catalog_product_changed(db_tx *tx, int64_t product_id, bool listings)
         int r = repo_product_ref(c, a, product_id, &slug, &category_id);
         if (r == 0) rc = 0; /* no such product: no page shows it */
         else if (r == 1 && add_product(c, a, b, slug, category_id, listings) == 0) rc = 0;
+        if (rc == 0 && r == 1 && (old_slug || old_category_id > 0) &&
+            add_product(c, a, b, old_slug ? old_slug : slug, old_category_id > 0 ? old_category_id : category_id,
+                        true) < 0)
+            rc = -1;
     }
     if (rc == 0) {
         rc = after_commit(tx, b);
@@ -192,6 +198,16 @@ int catalog_product_changed(db_tx *tx, int64_t product_id, bool listings)
     if (b) bumps_free(b);
     arena_free(a);
     return rc;
+}
+
+int catalog_product_changed(db_tx *tx, int64_t product_id, bool listings)
+{
+    return product_changed(tx, product_id, listings, NULL, 0);
+}
+
+int catalog_product_changed_from(db_tx *tx, int64_t product_id, const char *old_slug, int64_t old_category_id)
+{
+    return product_changed(tx, product_id, true, old_slug, old_category_id);
 }
 
 /* ------------------------------------------------------------------ */
@@ -216,48 +232,6 @@ static int finish(int rc, const char *what, const char *key)
         return CATALOG_OK;
     }
     return store_error(rc == CATALOG_ERR_NOT_FOUND ? rc : CATALOG_ERR_STORE, what, key);
-}
-
-struct set_stock { const char *sku; int64_t n; };
-
-static int set_stock_tx(db_tx *tx, void *arg)
-{
-    struct set_stock *a = arg;
-    int64_t id, old;
-    int rc = repo_set_stock(db_tx_conn(tx), a->sku, a->n, &id, &old);
-    if (rc != CATALOG_OK) return rc;
-    catalog_stock_change change = {id, a->n - old};
-    return catalog_stock_changed(tx, &change, 1) < 0 ? DB_TX_FAILED : DB_TX_OK;
-}
-
-int catalog_set_stock(const char *sku, int64_t n)
-{
-    if (!key_ok(sku, 64)) return fail(CATALOG_ERR_INVALID, "SKU must be 1 to 64 characters");
-    if (n < 0 || n > CATALOG_STOCK_MAX)
-        return fail(CATALOG_ERR_INVALID, "stock must be a whole number from 0 to %d", CATALOG_STOCK_MAX);
-    struct set_stock a = {sku, n};
-    return finish(db_tx_run(set_stock_tx, &a), "variant with SKU", sku);
-}
-
-struct set_price { const char *slug; int64_t price, compare_at; };
-
-static int set_price_tx(db_tx *tx, void *arg)
-{
-    struct set_price *a = arg;
-    int64_t id;
-    int rc = repo_set_price(db_tx_conn(tx), a->slug, a->price, a->compare_at, &id);
-    if (rc != CATALOG_OK) return rc;
-    return catalog_product_changed(tx, id, true) < 0 ? DB_TX_FAILED : DB_TX_OK;
-}
-
-int catalog_set_price(const char *slug, int64_t price, int64_t compare_at)
-{
-    if (!key_ok(slug, 120)) return fail(CATALOG_ERR_INVALID, "product slug must be 1 to 120 characters");
-    if (price < 0 || price > CATALOG_PRICE_LIMIT) return fail(CATALOG_ERR_INVALID, "price must be 0 or more (minor units)");
-    if (compare_at != -1 && (compare_at <= price || compare_at > CATALOG_PRICE_LIMIT))
-        return fail(CATALOG_ERR_INVALID, "the compare-at price must be higher than the price");
-    struct set_price a = {slug, price, compare_at};
-    return finish(db_tx_run(set_price_tx, &a), "product", slug);
 }
 
 /* Text a shopper wrote: valid UTF-8, min..max characters, no control

@@ -64,6 +64,32 @@ void admin_page(http_request *req, http_response *res, int status, const char *t
     view_page(req, res, status, tmpl, ctx);
 }
 
+json_t *admin_field(const char *name, const char *label, const char *type, const char *value, bool required,
+                    const char *hint, int maxlength)
+{
+    json_t *f = view_field(name, label, type, value, "off");
+    json_object_set_new(f, "id", json_string(name));
+    json_object_set_new(f, "required", json_boolean(required));
+    json_object_set_new(f, "select", json_false());
+    json_object_set_new(f, "inputmode", json_false());
+    json_object_set_new(f, "maxlength", maxlength > 0 ? json_integer(maxlength) : json_false());
+    if (hint) json_object_set_new(f, "hint", json_string(hint));
+    return f;
+}
+
+json_t *admin_select(const char *name, const char *label, json_t *options, bool required, const char *hint)
+{
+    json_t *f = admin_field(name, label, "select", NULL, required, hint, 0);
+    json_object_set_new(f, "select", json_true());
+    json_object_set_new(f, "options", options);
+    return f;
+}
+
+json_t *admin_option(const char *code, const char *label, bool selected)
+{
+    return json_pack("{s:s,s:s,s:b}", "code", code, "label", label, "selected", selected);
+}
+
 void admin_done(http_request *req, http_response *res, const char *suffix, const char *message)
 {
     view_done(req, res, admin_url(req, suffix), message);

@@ -62,6 +62,15 @@ json_t *admin_sort_link(http_request *req, const admin_list *lp, const char *col
 void admin_csv(http_request *req, http_response *res, const char *filename, const char *const *header, int ncols,
                json_t *rows);
 
+/* A form field for the account/field partial: view_field plus its id
+ * (= name), required, a hint (NULL: none) and a maxlength (0: none). */
+json_t *admin_field(const char *name, const char *label, const char *type, const char *value, bool required,
+                    const char *hint, int maxlength);
+/* The same as a <select>; options [{code, label, selected}] are stolen.
+ * admin_option makes one. */
+json_t *admin_select(const char *name, const char *label, json_t *options, bool required, const char *hint);
+json_t *admin_option(const char *code, const char *label, bool selected);
+
 /* One-time message and redirect back into the portal (suffix as admin_url). */
 void admin_done(http_request *req, http_response *res, const char *suffix, const char *message);
 

@@ -176,6 +176,12 @@ void views_product(http_request *req, http_response *res)
     bool not_found = false;
     json_t *p = catalog_product_at(slug, page.refs_version, &not_found);
     if (!p) {
+        char to[128];
+        /* a renamed product's old address: 301 to where it is now */
+        if (not_found && catalog_redirect_slug(slug, to, sizeof to) == 1) {
+            cached_moved(req, res, &page, arena_printf(req->pool, "/products/%s", to));
+            return;
+        }
         cached_page_free(&page);
         if (not_found) res_error(req, res, 404, "We could not find that shoe. The link may be out of date.");
         else res_error(req, res, 500, "catalog_product failed");

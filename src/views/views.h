@@ -103,6 +103,19 @@ void admin_dashboard(http_request *req, http_response *res);
 /* reviews.c: a shopper's review of a shoe */
 void review_form_show(http_request *req, http_response *res);
 void review_submit(http_request *req, http_response *res);
+/* admin_products.c: the portal's products, size grid, stock adjustments */
+void admin_products(http_request *req, http_response *res);
+void admin_product_new(http_request *req, http_response *res);
+void admin_product_create(http_request *req, http_response *res);
+void admin_products_bulk(http_request *req, http_response *res);
+void admin_product_edit(http_request *req, http_response *res);
+void admin_product_update(http_request *req, http_response *res);
+void admin_product_variants(http_request *req, http_response *res);
+void admin_product_stock_grid(http_request *req, http_response *res);
+void admin_size_run_new(http_request *req, http_response *res);
+void admin_size_run_create(http_request *req, http_response *res);
+void admin_variant_stock(http_request *req, http_response *res);
+void admin_variant_stock_adjust(http_request *req, http_response *res);
 /* admin_taxonomy.c: the portal's categories (tree), brands, colours */
 void admin_categories(http_request *req, http_response *res);
 void admin_category_new(http_request *req, http_response *res);

@@ -135,6 +135,14 @@ bool cached_try(http_request *req, http_response *res, const char *key, const pa
     return false;
 }
 
+void cached_moved(http_request *req, http_response *res, cached_page *page, const char *path)
+{
+    cached_page_free(page);
+    const char *q = strchr(req->raw_uri, '?');
+    res_redirect(res, 301, arena_printf(req->pool, "%s%s", path, q ? q : ""));
+    res_header(res, "Cache-Control", "public, max-age=0, must-revalidate");
+}
+
 void cached_finish(http_request *req, http_response *res, const char *key, cached_page *page,
                    const char *content_type, int status)
 {

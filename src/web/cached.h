@@ -38,6 +38,11 @@ page_tags cached_tags_reference(void);
 bool cached_try(http_request *req, http_response *res, const char *key, const page_tags *tags, cached_page *page);
 /* After a miss: send this render but do not store it. */
 void cached_no_store(cached_page *page);
+/* After a miss, the page has moved (a renamed product's old slug): 301 to
+ * path plus this request's query string. Never stored, and browsers ask
+ * again next time (the old address may be taken by another page later).
+ * Frees page. */
+void cached_moved(http_request *req, http_response *res, cached_page *page, const char *path);
 /* Send page->body with validators; stores it when status is 200. Frees page. */
 void cached_finish(http_request *req, http_response *res, const char *key, cached_page *page,
                    const char *content_type, int status);
