@@ -91,8 +91,7 @@ static json_t *choices(const char *const (*opts)[2], int n, const char *current)
 {
     json_t *a = json_array();
     for (int i = 0; i < n; i++)
-        json_array_append_new(a, json_pack("{s:s,s:s,s:b}", "code", opts[i][0], "label", opts[i][1], "selected",
-                                           !strcmp(opts[i][0], current ? current : "")));
+        json_array_append_new(a, admin_option(opts[i][0], opts[i][1], !strcmp(opts[i][0], current ? current : "")));
     return a;
 }
 

@@ -54,41 +54,23 @@ static const char *count_of(http_request *req, int64_t n, const char *one, const
 
 /* ---------- the form ---------- */
 
-static json_t *field(const char *id, const char *label, const char *type, const char *value, bool required,
-                     const char *hint, int maxlength)
-{
-    json_t *f = view_field(id, label, type, value, "off");
-    json_object_set_new(f, "id", json_string(id));
-    json_object_set_new(f, "required", json_boolean(required));
-    json_object_set_new(f, "select", json_false());
-    json_object_set_new(f, "inputmode", json_false());
-    json_object_set_new(f, "maxlength", maxlength > 0 ? json_integer(maxlength) : json_false());
-    if (hint) json_object_set_new(f, "hint", json_string(hint));
-    return f;
-}
-
 /* The parent choices: every category but this one and those under it,
  * depth first, indented by level. */
 static json_t *parent_field(http_request *req, const tax_node *nodes, int n, int64_t self, int64_t chosen)
 {
-    json_t *f = field("parent", "Parent category", "select", NULL, false,
-                      "Where it sits in the shop's navigation. A category cannot go under itself or its own "
-                      "subcategories.", 0);
-    json_object_set_new(f, "select", json_true());
     json_t *opts = json_array();
-    json_array_append_new(opts, json_pack("{s:s,s:s,s:b}", "code", "", "label", "— none: a top-level category —",
-                                          "selected", chosen == 0));
+    json_array_append_new(opts, admin_option("", "— none: a top-level category —", chosen == 0));
     for (int i = 0; i < n; i++) {
         if (self > 0 && taxonomy_within(nodes, n, nodes[i].row.id, self)) continue;
         char indent[3 * TAX_MAX_DEPTH + 1] = "";
         for (int d = 0; d < nodes[i].depth && d < TAX_MAX_DEPTH; d++) strcat(indent, "\u2003");
-        json_array_append_new(opts, json_pack("{s:s,s:s,s:b}", "code",
-                                              arena_printf(req->pool, "%lld", (long long)nodes[i].row.id), "label",
-                                              arena_printf(req->pool, "%s%s", indent, nodes[i].row.name), "selected",
-                                              nodes[i].row.id == chosen));
+        json_array_append_new(opts, admin_option(arena_printf(req->pool, "%lld", (long long)nodes[i].row.id),
+                                                 arena_printf(req->pool, "%s%s", indent, nodes[i].row.name),
+                                                 nodes[i].row.id == chosen));
     }
-    json_object_set_new(f, "options", opts);
-    return f;
+    return admin_select("parent", "Parent category", opts, false,
+                        "Where it sits in the shop's navigation. A category cannot go under itself or its own "
+                        "subcategories.");
 }
 
 /* What uses a row, in words, and whether anything does: a category's
@@ -136,17 +118,17 @@ static void form_page(http_request *req, http_response *res, int status, tax_kin
     shop_error te;
     if (kind == TAX_CATEGORY && taxonomy_tree(a, &nodes, &nnodes, &te) != SHOP_OK) nnodes = 0;
     json_t *fields = json_array();
-    json_array_append_new(fields, field("name", "Name", "text", name, true, NULL, colour ? 40 : 80));
-    json_array_append_new(fields, field("slug", "Slug", "text", slug, false,
+    json_array_append_new(fields, admin_field("name", "Name", "text", name, true, NULL, colour ? 40 : 80));
+    json_array_append_new(fields, admin_field("slug", "Slug", "text", slug, false,
                                         "Its address in the shop: lower-case letters and digits with single hyphens "
                                         "(like trail-running). Left empty, it is made from the name.",
                                         colour ? 40 : 80));
     if (kind == TAX_CATEGORY) json_array_append_new(fields, parent_field(req, nodes, nnodes, row ? row->id : 0, parent));
     if (colour)
-        json_array_append_new(fields, field("hex", "Swatch", "text", hex, true,
+        json_array_append_new(fields, admin_field("hex", "Swatch", "text", hex, true,
                                             "# and six hex digits, like #1f2a44: the dot shoppers see.", 7));
     if (kind != TAX_BRAND)
-        json_array_append_new(fields, field("position", "Position", "text", position, false,
+        json_array_append_new(fields, admin_field("position", "Position", "text", position, false,
                                             kind == TAX_CATEGORY ? "Order among its siblings: smaller comes first."
                                                                  : "Order in swatches and filters: smaller comes first.",
                                             8));
