@@ -48,9 +48,9 @@ int review_repo_product(db_conn *c, const char *slug, int64_t *product_id)
     " COALESCE(DATE_FORMAT(r.replied_at, '%Y-%m-%d %H:%i'), '')"
 #define ROW_FROM " FROM reviews r JOIN products p ON p.id = r.product_id"
 /* every filter bound every time (NULL: not set), so one statement per order */
-#define FILTER_WHERE                                                                                          \
-    " WHERE (? IS NULL OR r.id = ?) AND (? IS NULL OR r.status = ?) AND (? IS NULL OR r.rating = ?)"                                      \
-    " AND (? IS NULL OR p.slug = ? OR INSTR(p.name, ?) > 0) AND (? IS NULL OR r.verified_purchase = ?)"       \
+#define FILTER_WHERE                                                                                    \
+    " WHERE (? IS NULL OR r.id = ?) AND (? IS NULL OR r.status = ?) AND (? IS NULL OR r.rating = ?)"     \
+    " AND (? IS NULL OR p.slug = ? OR INSTR(p.name, ?) > 0) AND (? IS NULL OR r.verified_purchase = ?)" \
     " AND (? IS NULL OR INSTR(r.title, ?) > 0 OR INSTR(r.body, ?) > 0 OR INSTR(r.author_name, ?) > 0)"
 #define PENDING_FIRST " ORDER BY r.status = 'pending' DESC, "
 

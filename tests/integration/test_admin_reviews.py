@@ -17,9 +17,8 @@ import uuid
 import pytest
 
 from paced import describe
-from shoppers import CSRF_RX, Shopper, Staff, admin_path
-from test_admin import comparable
-from test_admin_taxonomy import shop  # noqa: F401  (the storefront visitor fixture)
+from shoppers import CSRF_RX, Staff
+from test_admin_taxonomy import assert_ordinary_404, shop  # noqa: F401  (shop: the storefront visitor fixture)
 
 REPLY_ERROR_RX = re.compile(r'id="f-reply-error">([^<]*)<')
 
@@ -270,17 +269,8 @@ def test_csrf_and_the_ordinary_404(staff, stack, shoease_cli, https_url, tls_cer
         assert r.status_code == 403 and "expired" in r.text, suffix
     assert status_of(stack, rid) == "pending"
     assert stack.mariadb("SELECT reply_text IS NULL FROM reviews WHERE id = %d" % rid) == "1"
-    admin = admin_path(stack)
-    guessed = "/staff-" + uuid.uuid4().hex[:20]
-    shopper = Shopper(https_url, tls_cert).register(mailbox, name="Nosy Reviewer")
-    for who in (Shopper(https_url, tls_cert), shopper):
-        for method, suffix in (("GET", "/reviews"), ("GET", "/reviews/%d" % rid), ("POST", "/reviews/%d/moderate" % rid),
-                               ("POST", "/reviews/%d/reply" % rid), ("POST", "/reviews/bulk")):
-            real = who.s.request(method, https_url + admin + suffix, allow_redirects=False, timeout=20,
-                                 headers={"Origin": who.origin}, data={"status": "approved"})
-            fake = who.s.request(method, https_url + guessed + suffix, allow_redirects=False, timeout=20,
-                                 headers={"Origin": who.origin}, data={"status": "approved"})
-            assert real.status_code == 404, (method, suffix)
-            assert comparable(real) == comparable(fake), (method, suffix)
+    assert_ordinary_404(https_url, tls_cert, mailbox, stack, [
+        ("GET", "/reviews"), ("GET", "/reviews/%d" % rid), ("POST", "/reviews/%d/moderate" % rid),
+        ("POST", "/reviews/%d/reply" % rid), ("POST", "/reviews/bulk")], data={"status": "approved"})
     assert status_of(stack, rid) == "pending"
     assert shoease_cli("review", "moderate", rid, "rejected").returncode == 0
