@@ -237,6 +237,7 @@ int config_load(void)
     cfg.read_timeout = (int)int_setting("READ_TIMEOUT", 15, 1, 3600);
     cfg.max_body_bytes = (size_t)int_setting("MAX_BODY_BYTES", 1 << 20, 1024, 1LL << 30);
     cfg.max_header_bytes = (size_t)int_setting("MAX_HEADER_BYTES", 16384, 4096, 1 << 20);
+    cfg.upload_max_bytes = (size_t)int_setting("UPLOAD_MAX_BYTES", 10 << 20, 65536, 1LL << 30);
     cfg.secure_cookies = bool_setting("SECURE_COOKIES", true);
     cfg.hsts_seconds = (int)int_setting("HSTS_SECONDS", 31536000, 0, 1LL << 30);
     cfg.admin_path = str_setting("ADMIN_PATH", "/secure-admin-portal");

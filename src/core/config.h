@@ -33,6 +33,7 @@ typedef struct config {
     int read_timeout;           /* READ_TIMEOUT seconds an idle/slow connection may live */
     size_t max_body_bytes;      /* MAX_BODY_BYTES */
     size_t max_header_bytes;    /* MAX_HEADER_BYTES */
+    size_t upload_max_bytes;    /* UPLOAD_MAX_BYTES: the body of a route that takes file uploads (policy upload) */
     bool secure_cookies;        /* SECURE_COOKIES (default on) */
     int hsts_seconds;           /* HSTS_SECONDS */
     char *admin_path;           /* ADMIN_PATH: secret prefix of the admin portal */

@@ -29,6 +29,18 @@ typedef struct http_kv {
     const char *name, *value;
 } http_kv;
 
+/* A file sent in a multipart/form-data body (routes whose policy says
+ * upload). Everything but the bytes is what the sender claimed: never use
+ * filename as a path nor trust content_type — tell a file's type from its
+ * content. */
+typedef struct http_upload {
+    const char *field;        /* the form field's name */
+    const char *filename;     /* as sent ("" when the browser sent no file) */
+    const char *content_type; /* as sent, may be NULL */
+    const unsigned char *data;
+    size_t len;
+} http_upload;
+
 typedef struct http_request {
     struct MHD_Connection *conn;
     arena *pool;              /* freed when the response is done */
@@ -50,9 +62,12 @@ typedef struct http_request {
     http_kv *query;           /* query pairs in order, parsed on first req_query_pairs() */
     int nquery;
     bool query_parsed;
-    http_kv *form;            /* urlencoded body fields, parsed on first req_form() */
+    http_kv *form;            /* urlencoded or multipart body fields, parsed on first req_form() */
     int nform;
     bool form_parsed;
+    http_upload *uploads;     /* multipart files (policy upload), parsed with the fields */
+    int nuploads;
+    bool body_too_large;      /* over the route's limit: answered 413 by the pipeline */
     struct timespec started;
     int64_t log_user_id;      /* the signed-in shopper's id for the logs (0: none) */
 } http_request;
@@ -94,9 +109,14 @@ const char *req_query_list(http_request *req, const char *name);
 const char *req_query_list_fn(void *req, const char *name);
 const char *req_cookie(http_request *req, const char *name);
 const char *req_param(http_request *req, const char *name);
-/* application/x-www-form-urlencoded body field (NULL when absent or when the
- * body is not such a form). */
+/* A body field (NULL when absent): of an application/x-www-form-urlencoded
+ * body, or of a multipart/form-data one on a route whose policy says upload
+ * (parsed by libmicrohttpd's post processor; a malformed or cut-off body
+ * has no fields at all). Fields are valid UTF-8 without NUL bytes. */
 const char *req_form(http_request *req, const char *name);
+/* The first file sent in the field `name` of a multipart body (policy
+ * upload), or NULL. Lives until the response is done. */
+const http_upload *req_upload(http_request *req, const char *name);
 /* Parse the body as JSON. NULL (with a message in err) when it is not. The
  * caller owns the returned reference. */
 json_t *req_json(http_request *req, char *err, size_t errlen);
@@ -122,6 +142,8 @@ void res_error(http_request *req, http_response *res, int status, const char *me
  * as it is also for a 5xx ("Nothing was charged; try again"), where
  * res_error shows only a reference. */
 void res_error_shown(http_request *req, http_response *res, int status, const char *message);
+/* 413: the body was over the route's limit (req->body_too_large). */
+void res_too_large(http_request *req, http_response *res);
 
 /* The renderer for HTML error pages; the views layer installs a themed one.
  * It must write a complete page into out and return 0, or return -1 to fall

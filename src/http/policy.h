@@ -28,7 +28,12 @@
  *     ADMIN_REQUIRE_2FA its callers must have signed in with a second factor;
  *   - reauth: the caller proved their password within
  *     ADMIN_REAUTH_SECONDS, or is asked for it again before the request
- *     goes through (refunds, role changes, deleting). */
+ *     goes through (refunds, role changes, deleting);
+ *   - upload: the route takes multipart/form-data bodies up to
+ *     UPLOAD_MAX_BYTES (every other route: MAX_BODY_BYTES, and a multipart
+ *     body is not parsed at all); its fields are req_form values, its files
+ *     req_upload's. A body over the limit is a 413 — after the hidden
+ *     route's gate, so a stranger still gets the ordinary 404. */
 #ifndef SHOEASE_HTTP_POLICY_H
 #define SHOEASE_HTTP_POLICY_H
 
@@ -88,6 +93,7 @@ typedef struct route_policy {
     bool mfa_step;         /* reachable with a password but the second factor still pending */
     bool hidden;           /* refusals are the ordinary 404 (the admin portal) */
     bool reauth;           /* a dangerous action: the password within ADMIN_REAUTH_SECONDS, or again */
+    bool upload;           /* multipart/form-data with files, up to UPLOAD_MAX_BYTES (req_upload) */
     const param_spec *params;
 } route_policy;
 

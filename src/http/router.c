@@ -42,7 +42,7 @@ void router_add_table(const route_def *table, int n)
 
 void router_clear(void) { n_routes = 0; }
 
-/* Match `path` against `pattern`, recording captures into req. */
+/* Match `path` against `pattern`, recording captures into req (if any). */
 static bool match(const char *pattern, const char *path, http_request *req)
 {
     int np = 0;
@@ -53,8 +53,10 @@ static bool match(const char *pattern, const char *path, http_request *req)
             const char *seg_end = strchr(s, '/');
             if (!seg_end) seg_end = s + strlen(s);
             if (!close || seg_end == s || np == HTTP_MAX_PARAMS) return false;
-            req->params[np].name = arena_strndup(req->pool, p + 1, (size_t)(close - p - 1));
-            req->params[np].value = arena_strndup(req->pool, s, (size_t)(seg_end - s));
+            if (req) {
+                req->params[np].name = arena_strndup(req->pool, p + 1, (size_t)(close - p - 1));
+                req->params[np].value = arena_strndup(req->pool, s, (size_t)(seg_end - s));
+            }
             np++;
             p = close + 1;
             s = seg_end;
@@ -66,7 +68,7 @@ static bool match(const char *pattern, const char *path, http_request *req)
         }
     }
     if (*p || *s) return false;
-    req->nparams = np;
+    if (req) req->nparams = np;
     return true;
 }
 
@@ -87,6 +89,14 @@ enum route_result router_match(http_request *req, http_handler *handler)
     }
     req->nparams = 0;
     return path_matched ? ROUTE_METHOD_NOT_ALLOWED : ROUTE_NOT_FOUND;
+}
+
+const route_policy *router_peek(const char *method, const char *path)
+{
+    if (!strcmp(method, "HEAD")) method = "GET";
+    for (int i = 0; i < n_routes; i++)
+        if (!strcmp(routes[i].method, method) && match(routes[i].pattern, path, NULL)) return routes[i].policy;
+    return NULL;
 }
 
 bool router_has_get(const char *pattern)

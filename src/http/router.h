@@ -28,6 +28,9 @@ enum route_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_METHOD_NOT_ALLOWED };
 /* On ROUTE_FOUND sets *handler, req->route (the route's index),
  * req->policy and fills req->params. */
 enum route_result router_match(http_request *req, http_handler *handler);
+/* The policy of the route a request would take, without touching the
+ * request (the body limit is chosen before the body arrives). NULL: none. */
+const route_policy *router_peek(const char *method, const char *path);
 /* Is there a GET route with exactly this pattern? (The admin portal links
  * only the screens that exist.) */
 bool router_has_get(const char *pattern);

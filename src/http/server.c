@@ -2,12 +2,14 @@
  * each worker, a fixed thread pool, and the pipeline every request takes:
  *
  *   URI callback   → request context + arena, in-flight accounting
- *   access handler → body buffering with a size cap, then on the last call:
+ *   access handler → body buffering with a size cap (the route's: uploads
+ *                    get UPLOAD_MAX_BYTES), then on the last call:
  *                    validate URI → security precheck → route → handler
  *                    → security headers → queue the response
  *   completion     → access log line, free the arena
  *
- * HTTP parsing is MHD's; nothing here reads raw protocol bytes. */
+ * HTTP parsing is MHD's, multipart bodies included (its post processor);
+ * nothing here reads raw protocol bytes. */
 #include "http/form.h"
 #include "http/http.h"
 #include "http/router.h"
@@ -44,6 +46,8 @@ typedef struct req_ctx {
     http_response res;
     bool dispatched;
     bool body_rejected;
+    size_t body_cap;           /* the route's body limit (policy upload: UPLOAD_MAX_BYTES) */
+    size_t received;           /* body bytes read, kept or not */
     int slot;                  /* deadline slot of the thread that dispatched */
 } req_ctx;
 
@@ -130,12 +134,114 @@ const char *req_param(http_request *req, const char *name)
     return NULL;
 }
 
+/* ---------- multipart bodies (routes whose policy says upload) ---------- */
+
+#define MULTIPART_MAX_PARTS 64
+
+/* One part as the post processor hands it over, in pieces. */
+struct mp_part {
+    const char *name, *filename, *content_type;
+    buf value;
+};
+
+struct mp_state {
+    http_request *req;
+    struct mp_part parts[MULTIPART_MAX_PARTS];
+    int n;
+    bool too_many;
+};
+
+/* MHD calls this for every piece of every part's value, in order: the
+ * first piece of a part at offset 0 (possibly empty, then maybe again at
+ * 0 with data), later ones further on. */
+static enum MHD_Result mp_piece(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
+                                const char *content_type, const char *transfer_encoding, const char *data,
+                                uint64_t off, size_t size)
+{
+    (void)kind; (void)transfer_encoding;
+    struct mp_state *st = cls;
+    struct mp_part *cur = st->n ? &st->parts[st->n - 1] : NULL;
+    const char *k = key ? key : "";
+    bool same = cur && !strcmp(cur->name, k) && (cur->filename != NULL) == (filename != NULL);
+    if (!cur || (off == 0 && (cur->value.len > 0 || !same))) {
+        if (st->n == MULTIPART_MAX_PARTS) {
+            st->too_many = true;
+            return MHD_NO;
+        }
+        cur = &st->parts[st->n++];
+        cur->name = arena_strdup(st->req->pool, k);
+        cur->filename = filename ? arena_strdup(st->req->pool, filename) : NULL;
+        cur->content_type = content_type ? arena_strdup(st->req->pool, content_type) : NULL;
+    }
+    if (size) buf_append(&cur->value, data, size);
+    return MHD_YES;
+}
+
+/* The body (already buffered, at most UPLOAD_MAX_BYTES) through MHD's post
+ * processor into fields and files. A malformed or cut-off body gives
+ * neither: a half-read form must not look like a shorter one. */
+static void parse_multipart(http_request *req)
+{
+    struct mp_state *st = calloc(1, sizeof *st);
+    if (!st) abort();
+    st->req = req;
+    struct MHD_PostProcessor *pp = MHD_create_post_processor(req->conn, 64 * 1024, mp_piece, st);
+    bool ok = pp != NULL;
+    if (pp) {
+        ok = MHD_post_process(pp, buf_cstr(&req->body), req->body.len) == MHD_YES;
+        /* MHD_NO here: the body ended inside a part (no closing boundary) */
+        ok = MHD_destroy_post_processor(pp) == MHD_YES && ok && !st->too_many;
+    }
+    if (!ok) log_info("request %s: malformed multipart body (%zu bytes%s); no fields taken", req->id, req->body.len,
+                      st->too_many ? ", too many parts" : "");
+    int nf = 0, nu = 0;
+    for (int i = 0; ok && i < st->n; i++) {
+        if (st->parts[i].filename) nu++;
+        else nf++;
+    }
+    req->form = arena_alloc(req->pool, (size_t)(nf ? nf : 1) * sizeof *req->form);
+    req->uploads = arena_alloc(req->pool, (size_t)(nu ? nu : 1) * sizeof *req->uploads);
+    for (int i = 0; ok && i < st->n; i++) {
+        struct mp_part *p = &st->parts[i];
+        if (!p->name[0] || !text_valid_utf8(p->name, strlen(p->name))) continue;
+        if (p->filename) {
+            /* the bytes move to the upload (freed in on_completed) */
+            size_t len = p->value.len;
+            http_upload *u = &req->uploads[req->nuploads++];
+            u->field = p->name;
+            u->filename = text_valid_utf8(p->filename, strlen(p->filename)) ? p->filename : "";
+            u->content_type = p->content_type;
+            u->data = (const unsigned char *)buf_detach(&p->value);
+            u->len = len;
+        } else if (!memchr(buf_cstr(&p->value), '\0', p->value.len) && text_valid_utf8(buf_cstr(&p->value), p->value.len)) {
+            req->form[req->nform++] = (http_kv){p->name, arena_strndup(req->pool, buf_cstr(&p->value), p->value.len)};
+        }
+    }
+    for (int i = 0; i < st->n; i++) buf_free(&st->parts[i].value);
+    free(st);
+    /* the fields and files are copies: the raw body is not needed again */
+    buf_free(&req->body);
+}
+
 static void parse_form(http_request *req)
 {
     req->form_parsed = true;
     const char *ctype = req_header(req, "Content-Type");
-    if (!ctype || strncasecmp(ctype, "application/x-www-form-urlencoded", 33) != 0) return;
+    if (!ctype) return;
+    if (req->policy && req->policy->upload && !strncasecmp(ctype, "multipart/form-data", 19)) {
+        parse_multipart(req);
+        return;
+    }
+    if (strncasecmp(ctype, "application/x-www-form-urlencoded", 33) != 0) return;
     req->nform = form_decode(req->pool, buf_cstr(&req->body), req->body.len, &req->form);
+}
+
+const http_upload *req_upload(http_request *req, const char *name)
+{
+    if (!req->form_parsed) parse_form(req);
+    for (int i = 0; i < req->nuploads; i++)
+        if (strcmp(req->uploads[i].field, name) == 0) return &req->uploads[i];
+    return NULL;
 }
 
 const char *req_form(http_request *req, const char *name)
@@ -257,6 +363,14 @@ void res_error(http_request *req, http_response *res, int status, const char *me
     error_page(req, res, status, message, false);
 }
 
+void res_too_large(http_request *req, http_response *res)
+{
+    size_t cap = req->policy && req->policy->upload ? cfg.upload_max_bytes : cfg.max_body_bytes;
+    res_error(req, res, 413,
+              arena_printf(req->pool, "The request body is larger than the %zu bytes (%.1f MB) this server accepts here.",
+                           cap, (double)cap / 1048576.0));
+}
+
 void res_error_shown(http_request *req, http_response *res, int status, const char *message)
 {
     if (status >= 500) log_warn("request %s %s %s: %d: %s", req->id, req->method, req->path ? req->path : "?", status, message);
@@ -374,7 +488,10 @@ static void dispatch(req_ctx *ctx)
             pipeline_after(req, res);
             break;
         case ROUTE_METHOD_NOT_ALLOWED:
-            res_error(req, res, 405, "This address does not accept that method.");
+            if (req->body_too_large)
+                res_too_large(req, res);
+            else
+                res_error(req, res, 405, "This address does not accept that method.");
             break;
         case ROUTE_NOT_FOUND:
             res_error(req, res, 404, "We could not find that page.");
@@ -433,12 +550,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->conn = conn;
         req->method = arena_strdup(req->pool, method);
         req->path = arena_strdup(req->pool, url);
+        /* the limit is the route's: only multipart bodies to routes that
+         * take uploads get more, and of a hidden one only callers its gate
+         * lets through (the route is looked up only for such bodies) */
+        const char *ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        bool multipart = ctype && !strncasecmp(ctype, "multipart/form-data", 19);
+        ctx->body_cap = multipart && pipeline_takes_upload(req, router_peek(method, url)) ? cfg.upload_max_bytes
+                                                                                          : cfg.max_body_bytes;
         const char *clen = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (clen && strtoull(clen, NULL, 10) > cfg.max_body_bytes) ctx->body_rejected = true;
+        if (clen && strtoull(clen, NULL, 10) > ctx->body_cap) ctx->body_rejected = true;
         return MHD_YES;
     }
     if (*upload_size) {
-        if (!ctx->body_rejected && req->body.len + *upload_size <= cfg.max_body_bytes)
+        ctx->received += *upload_size;
+        if (!ctx->body_rejected && req->body.len + *upload_size <= ctx->body_cap)
             buf_append(&req->body, upload_data, *upload_size);
         else
             ctx->body_rejected = true;
@@ -448,17 +573,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (ctx->dispatched) return MHD_YES;
     ctx->dispatched = true;
     mark_busy(ctx, true);
-    if (ctx->body_rejected) {
-        identify_peer(req);
-        make_request_id(req);
-        char msg[128];
-        snprintf(msg, sizeof msg, "The request body is larger than the %zu bytes this server accepts.", cfg.max_body_bytes);
-        res_error(req, &ctx->res, 413, msg);
-        ctx->res.close_connection = true;
-        security_add_headers(req, &ctx->res);
-    } else {
-        dispatch(ctx);
-    }
+    /* Too large: the pipeline answers 413 once the route is known (a hidden
+     * route's gate first: a stranger gets its ordinary 404, as for a path
+     * that does not exist). A body over MAX_BODY_BYTES, kept or not, ends
+     * the connection: the same answer either way. */
+    req->body_too_large = ctx->body_rejected;
+    dispatch(ctx);
+    if (ctx->body_rejected || ctx->received > cfg.max_body_bytes) ctx->res.close_connection = true;
     enum MHD_Result rc = queue(conn, ctx);
     mark_busy(ctx, false);
     return rc;
@@ -589,6 +710,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     if (ctx->dispatched) write_access_log(ctx, toe);
     if (ctx->slot >= 0 && self_state) atomic_store(&self_state->deadline_ms[ctx->slot], 0);
     buf_free(&ctx->req.body);
+    for (int i = 0; i < ctx->req.nuploads; i++) free((void *)ctx->req.uploads[i].data);
     buf_free(&ctx->res.body);
     drop_external(&ctx->res); /* set but never queued */
     arena_free(ctx->req.pool);

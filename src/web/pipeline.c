@@ -247,6 +247,23 @@ static bool not_found(http_request *req, http_response *res)
     return true;
 }
 
+/* Would hidden_gate let this caller through (session loaded quietly)? */
+static bool hidden_gate_passes(http_request *req, const route_policy *pol)
+{
+    const web_session *s = req->session;
+    return s && s->level == SESSION_FULL && role_at_least(s, ACCESS_STAFF) && role_at_least(s, pol->access) &&
+           (!cfg.admin_require_2fa || s->two_factor);
+}
+
+bool pipeline_takes_upload(http_request *req, const route_policy *pol)
+{
+    if (!pol || !pol->upload) return false;
+    if (!pol->hidden) return true;
+    bool ok = session_load_quiet(req) == 1 && hidden_gate_passes(req, pol);
+    req->session = NULL; /* loaded again, with the answer, by pipeline_before */
+    return ok;
+}
+
 /* Staff of the route's role, signed in (with a second factor when the shop
  * requires it), or the ordinary 404. false: go on. */
 static bool hidden_gate(http_request *req, http_response *res, const route_policy *pol)
@@ -319,6 +336,10 @@ bool pipeline_before(http_request *req, http_response *res)
         /* who may see it at all comes first: anyone else learns nothing,
          * not even which parameters it takes */
         if (hidden_gate(req, res, pol)) return true;
+        if (req->body_too_large) {
+            res_too_large(req, res);
+            return true;
+        }
         if (check_params(req, res, pol)) return true;
         bool writes = policy_method_changes_state(req->method) && !pol->csrf_exempt;
         if (writes && !csrf_ok(req)) {
@@ -329,6 +350,10 @@ bool pipeline_before(http_request *req, http_response *res)
         }
         if (pol->reauth && reauth_gate(req, res, pol)) return true;
         return check_rate(req, res, pol);
+    }
+    if (req->body_too_large) {
+        res_too_large(req, res);
+        return true;
     }
     if (check_params(req, res, pol)) return true;
     bool changes = policy_method_changes_state(req->method) && !pol->csrf_exempt;
