@@ -19,6 +19,7 @@
 #include "jobs/runner.h"
 #include "jobs/schedule.h"
 #include "jobs/system_jobs.h"
+#include "media/image.h"
 #include "notify/notify_jobs.h"
 #include "print/invoice.h"
 #include "shop/accounts.h"
@@ -225,11 +226,35 @@ static const route_policy STAFF_ROW_WRITE = {.access = ACCESS_STAFF, .cache = CA
 static const route_policy STAFF_ROW_DANGER = {.access = ACCESS_STAFF, .cache = CACHE_PERSONAL, .hidden = true,
                                               .rate = RATE_WRITE, .reauth = true, .params = ADMIN_ROW_ID};
 
+/* a product's images (views/admin_images.c): the upload takes a multipart
+ * body up to UPLOAD_MAX_BYTES; deleting asks for the password again */
+#define ADMIN_PRODUCT_ID {"id", PARAM_INT, .required = true, .min = 1, .max = 4294967295LL, .where = PARAM_PATH}
+#define ADMIN_IMAGE_ID {"image", PARAM_INT, .required = true, .min = 1, .max = 4294967295LL, .where = PARAM_PATH}
+#define ADMIN_IMAGE_FORM {"alt", PARAM_TEXT, .max_len = 1000, .where = PARAM_FORM}
+static const route_policy IMAGES_PAGE = {.access = ACCESS_STAFF, .cache = CACHE_PERSONAL, .hidden = true,
+                                         .params = (const param_spec[]){ADMIN_PRODUCT_ID, {NULL}}};
+static const route_policy IMAGES_UPLOAD = {.access = ACCESS_STAFF, .cache = CACHE_PERSONAL, .hidden = true,
+                                           .rate = RATE_WRITE, .upload = true,
+                                           .params = (const param_spec[]){ADMIN_PRODUCT_ID, ADMIN_IMAGE_FORM, {NULL}}};
+static const route_policy IMAGE_WRITE = {
+    .access = ACCESS_STAFF, .cache = CACHE_PERSONAL, .hidden = true, .rate = RATE_WRITE,
+    .params = (const param_spec[]){ADMIN_PRODUCT_ID, ADMIN_IMAGE_ID, ADMIN_IMAGE_FORM,
+                                   {"to", PARAM_TEXT, .max_len = 10, .where = PARAM_FORM}, {NULL}}};
+static const route_policy IMAGE_DANGER = {.access = ACCESS_STAFF, .cache = CACHE_PERSONAL, .hidden = true,
+                                          .rate = RATE_WRITE, .reauth = true,
+                                          .params = (const param_spec[]){ADMIN_PRODUCT_ID, ADMIN_IMAGE_ID, {NULL}}};
+
 /* Patterns relative to ADMIN_PATH ("" is the portal's front page). */
 static const route_def admin_routes[] = {
     {"GET", "", admin_dashboard, &STAFF_PAGE},
     {"GET", "/", admin_dashboard, &STAFF_PAGE},
     {"GET", "/audit", admin_audit, &STAFF_PAGE},
+    /* a product's images (views/admin_images.c) */
+    {"GET", "/products/{id}/images", admin_images, &IMAGES_PAGE},
+    {"POST", "/products/{id}/images", admin_images_upload, &IMAGES_UPLOAD},
+    {"POST", "/products/{id}/images/{image}/edit", admin_image_edit, &IMAGE_WRITE},
+    {"POST", "/products/{id}/images/{image}/move", admin_image_move, &IMAGE_WRITE},
+    {"POST", "/products/{id}/images/{image}/delete", admin_image_delete, &IMAGE_DANGER},
     /* categories (a tree), brands, colours (views/admin_taxonomy.c): "/new" before "/{id}" */
     {"GET", "/categories", admin_categories, &STAFF_PAGE},
     {"GET", "/categories/new", admin_category_new, &STAFF_PAGE},
@@ -368,6 +393,8 @@ void app_runner_services(runner_config *rc)
 
 int app_worker_init(void)
 {
+    /* libvips for image uploads: before the sandbox (it loads modules) */
+    if (image_init() != 0) return -1;
     /* templates (a syntax error stops the worker) and the themed error page */
     if (views_init() != 0) return -1;
     admin_views_init();

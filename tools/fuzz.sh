@@ -17,7 +17,7 @@ if ! command -v clang >/dev/null; then
 fi
 [ -f build/version.h ] || tools/build.sh build --buildtype=release
 # the same pkg-config modules as meson.build's deps
-mods="libmicrohttpd libmariadb hiredis libmongoc-1.0 jansson libsodium libxxhash libcurl cairo zlib libseccomp"
+mods="libmicrohttpd libmariadb hiredis libmongoc-1.0 jansson libsodium libxxhash libcurl cairo vips zlib libseccomp"
 mkdir -p var/fuzz/bin
 mapfile -t lib < <(tools/list-sources.sh lib)
 for target in $(tools/list-sources.sh fuzz); do

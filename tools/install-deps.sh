@@ -35,7 +35,7 @@ PACKAGES=(
   libmicrohttpd-dev libmariadb-dev libhiredis-dev libmongoc-dev libbson-dev
   libjansson-dev libsodium-dev libcurl4-openssl-dev libcairo2-dev zlib1g-dev
   libxxhash-dev libjemalloc-dev libssl-dev liboath-dev libqrencode-dev
-  libcmocka-dev libseccomp-dev
+  libcmocka-dev libseccomp-dev libvips-dev
   mariadb-server mariadb-client redis-server redis-tools nginx-light
   wrk openssl curl
   python3 python3-pytest python3-aiosmtpd python3-requests python3-jsonschema

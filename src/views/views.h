@@ -98,6 +98,12 @@ void account_order_list(http_request *req, http_response *res);
 /* admin.c: the admin portal's audit log, password prompt */
 void admin_audit(http_request *req, http_response *res);
 void admin_views_init(void);
+/* admin_images.c: a product's images (upload, describe, reorder, delete) */
+void admin_images(http_request *req, http_response *res);
+void admin_images_upload(http_request *req, http_response *res);
+void admin_image_edit(http_request *req, http_response *res);
+void admin_image_move(http_request *req, http_response *res);
+void admin_image_delete(http_request *req, http_response *res);
 /* admin_dashboard.c: the portal's front page */
 void admin_dashboard(http_request *req, http_response *res);
 /* reviews.c: a shopper's review of a shoe */
