@@ -25,12 +25,12 @@ int cmd_routes(int argc, char **argv)
         json_t *params = json_array();
         for (const param_spec *ps = p->params; ps && ps->name; ps++)
             json_array_append_new(params, json_pack("{s:s,s:b}", "name", ps->name, "required", ps->required));
-        json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:s?,s:b,s:b,s:o}", "method", router_method(i),
+        json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:s?,s:b,s:b,s:b,s:b,s:o}", "method", router_method(i),
                                              "pattern", router_pattern(i), "access", access_names[p->access], "cache",
                                              p->cache == CACHE_PERSONAL ? "personal" : "shared", "csrf",
                                              changes && !p->csrf_exempt, "csrf_exempt", p->csrf_exempt, "rate",
                                              rr ? rr->name : NULL, "mfa_step", p->mfa_step, "upload", p->upload,
-                                             "params", params));
+                                             "hidden", p->hidden, "reauth", p->reauth, "params", params));
     }
     char *s = json_dumps(out, JSON_INDENT(1));
     puts(s);
