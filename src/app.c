@@ -244,6 +244,26 @@ static const route_policy IMAGE_DANGER = {.access = ACCESS_STAFF, .cache = CACHE
                                           .rate = RATE_WRITE, .reauth = true,
                                           .params = (const param_spec[]){ADMIN_PRODUCT_ID, ADMIN_IMAGE_ID, {NULL}}};
 
+/* an order, by its number (views/admin_orders.c) */
+#define ADMIN_ORDER_NUMBER (const param_spec[]){{"number", PARAM_TEXT, .required = true, .max_len = 12, \
+                                                 .where = PARAM_PATH}, {NULL}}
+static const route_policy STAFF_ORDER = {.access = ACCESS_STAFF, .cache = CACHE_PERSONAL, .hidden = true,
+                                         .params = ADMIN_ORDER_NUMBER};
+static const route_policy STAFF_ORDER_WRITE = {.access = ACCESS_STAFF, .cache = CACHE_PERSONAL, .hidden = true,
+                                               .rate = RATE_WRITE, .params = ADMIN_ORDER_NUMBER};
+static const route_policy STAFF_ORDER_DANGER = {.access = ACCESS_STAFF, .cache = CACHE_PERSONAL, .hidden = true,
+                                                .rate = RATE_WRITE, .reauth = true, .params = ADMIN_ORDER_NUMBER};
+/* a user's role (views/admin_customers.c): superusers, the password again */
+static const route_policy SUPERUSER_ROW_DANGER = {.access = ACCESS_SUPERUSER, .cache = CACHE_PERSONAL, .hidden = true,
+                                                  .rate = RATE_WRITE, .reauth = true, .params = ADMIN_ROW_ID};
+/* a dead job, by its id (views/admin_jobs.c) */
+#define ADMIN_JOB_ID (const param_spec[]){{"id", PARAM_TEXT, .required = true, .max_len = 128, .where = PARAM_PATH}, \
+                                           {NULL}}
+static const route_policy STAFF_JOB_WRITE = {.access = ACCESS_STAFF, .cache = CACHE_PERSONAL, .hidden = true,
+                                             .rate = RATE_WRITE, .params = ADMIN_JOB_ID};
+static const route_policy STAFF_JOB_DANGER = {.access = ACCESS_STAFF, .cache = CACHE_PERSONAL, .hidden = true,
+                                              .rate = RATE_WRITE, .reauth = true, .params = ADMIN_JOB_ID};
+
 /* Patterns relative to ADMIN_PATH ("" is the portal's front page). */
 static const route_def admin_routes[] = {
     {"GET", "", admin_dashboard, &STAFF_PAGE},
@@ -293,6 +313,25 @@ static const route_def admin_routes[] = {
     {"POST", "/products/{id}/variants/new-run", admin_size_run_create, &STAFF_ROW_WRITE},
     {"GET", "/variants/{id}/stock", admin_variant_stock, &STAFF_ROW},
     {"POST", "/variants/{id}/stock", admin_variant_stock_adjust, &STAFF_ROW_WRITE},
+    /* orders (views/admin_orders.c; the invoice is the shop's own access-checked handler) */
+    {"GET", "/orders", admin_orders, &STAFF_PAGE},
+    {"GET", "/orders/{number}", admin_order, &STAFF_ORDER},
+    {"POST", "/orders/{number}/move", admin_order_move, &STAFF_ORDER_WRITE},
+    {"POST", "/orders/{number}/refund", admin_order_refund, &STAFF_ORDER_DANGER},
+    {"POST", "/orders/{number}/resend", admin_order_resend, &STAFF_ORDER_WRITE},
+    {"GET", "/orders/{number}/invoice", order_invoice, &STAFF_ORDER},
+    /* customers, users and roles (views/admin_customers.c) */
+    {"GET", "/customers", admin_customers, &STAFF_PAGE},
+    {"GET", "/customers/{id}", admin_customer, &STAFF_ROW},
+    {"POST", "/customers/{id}/disable", admin_customer_disable, &STAFF_ROW_WRITE},
+    {"POST", "/customers/{id}/enable", admin_customer_enable, &STAFF_ROW_WRITE},
+    {"POST", "/customers/{id}/end-sessions", admin_customer_end_sessions, &STAFF_ROW_WRITE},
+    {"GET", "/users", admin_users, &SUPERUSER_PAGE},
+    {"POST", "/users/{id}/role", admin_user_role, &SUPERUSER_ROW_DANGER},
+    /* background jobs (views/admin_jobs.c) */
+    {"GET", "/jobs", admin_jobs, &STAFF_PAGE},
+    {"POST", "/jobs/dead/{id}/redrive", admin_job_redrive, &STAFF_JOB_WRITE},
+    {"POST", "/jobs/dead/{id}/delete", admin_job_delete, &STAFF_JOB_DANGER},
 };
 
 static void register_admin(const route_def *table, int n)

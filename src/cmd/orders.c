@@ -1,11 +1,12 @@
 /* orders.c — `shoease orders`: the store owner moves orders through their
- * states from the command line (the admin portal does the same later).
+ * states from the command line (the admin portal does the same: Orders).
  *
  *   shoease orders [list] [--status S] [--limit N] [--json]
  *   shoease orders show NUMBER [--json]
  *   shoease orders ship|deliver|cancel|refund NUMBER [NOTE]
- * Every move goes through orders_transition (the allowed moves, the
- * history, the mails, stock back on cancel/refund before shipping). */
+ * Every move goes through orders_transition_audited (the allowed moves, the
+ * history, the mails, stock back on cancel/refund before shipping, and an
+ * audit row naming "cli:<login>" in the move's unit of work). */
 #include "cmd/cmd.h"
 
 #include "core/text.h"
@@ -153,7 +154,8 @@ int cmd_orders(int argc, char **argv)
     for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++) {
         if (strcmp(args[0], verbs[i].verb) || n < 2 || n > 3) continue;
         shop_error e;
-        if (orders_transition(args[1], verbs[i].to, "cli", n == 3 ? args[2] : "", &e) != SHOP_OK) {
+        audit_actor me = audit_cli_actor();   /* the audit log names the person at the terminal */
+        if (orders_transition_audited(args[1], verbs[i].to, "cli", n == 3 ? args[2] : "", NULL, &me, &e) != SHOP_OK) {
             fprintf(stderr, "shoease orders: %s\n", e.message);
             return e.status == SHOP_NOT_FOUND ? 1 : e.status == SHOP_CONFLICT ? 3 : 1;
         }

@@ -51,25 +51,11 @@ static void where(buf *sql, const audit_filter *f)
     if (f->until_us > 0) buf_puts(sql, " AND at < FROM_UNIXTIME(? / 1000000)");
 }
 
-/* LIKE's own characters in what was typed are matched as themselves. */
-static char *like_escaped(const char *s)
-{
-    size_t n = strlen(s);
-    char *o = malloc(2 * n + 1), *w = o;
-    if (!o) abort();
-    for (const char *p = s; *p; p++) {
-        if (*p == '%' || *p == '_' || *p == '\\') *w++ = '\\';
-        *w++ = *p;
-    }
-    *w = '\0';
-    return o;
-}
-
 static int binds(db_stmt *st, const audit_filter *f)
 {
     int i = 0;
     if (f->q && *f->q) {
-        char *esc = like_escaped(f->q);
+        char *esc = db_like_escape(f->q);
         db_bind_text(st, i++, f->q, -1);
         db_bind_text(st, i++, esc, -1);
         db_bind_text(st, i++, esc, -1);

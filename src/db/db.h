@@ -68,6 +68,10 @@ uint64_t db_insert_id(db_stmt *st);
  * called before the statement is executed again. */
 void db_reset(db_stmt *st);
 
+/* s with LIKE's own characters (%, _ and backslash) escaped, so what was typed is
+ * matched as itself: bind it to "… LIKE CONCAT(?, '%')". malloc'd: free it. */
+char *db_like_escape(const char *s);
+
 /* Transactions on the thread's connection. Application code does not call
  * these: it runs a unit of work with db_tx_run (db/tx.h), which retries on
  * deadlock and runs after-commit work. */

@@ -65,6 +65,20 @@ static __thread char thread_err[512];
 static __thread unsigned thread_errno;
 
 const char *db_last_error(void) { return thread_err; }
+
+char *db_like_escape(const char *s)
+{
+    size_t n = strlen(s);
+    char *o = malloc(2 * n + 1), *w = o;
+    if (!o) abort();
+    for (const char *p = s; *p; p++) {
+        if (*p == '%' || *p == '_' || *p == '\\') *w++ = '\\';
+        *w++ = *p;
+    }
+    *w = '\0';
+    return o;
+}
+
 unsigned db_last_errno(void) { return thread_errno; }
 void db_clear_error(void)
 {

@@ -103,4 +103,33 @@ int order_repo_webhook_first(db_conn *c, const char *provider, const char *event
 /* Reviews of products in a delivered order by its buyer become verified. */
 int order_repo_verify_reviews(db_conn *c, int64_t order_id);
 
+/* ---------- the admin portal's order list (migrations/0011) ---------- */
+
+typedef struct order_filter {
+    const char *q;                  /* an order number (exact) or the start of the buyer's e-mail address */
+    const char *status;             /* exact, or NULL */
+    int64_t since, until;           /* placed in [since, until): unix seconds, 0 = open */
+    int64_t user_id;                /* one buyer's orders, or 0 */
+} order_filter;
+
+/* One row of the list: what the table and its CSV show. */
+typedef struct order_summary {
+    int64_t id, user_id;
+    char number[13];
+    char email[255];
+    char ship_name[101];
+    char status[20];
+    char payment_method[8];
+    char currency[4];
+    int64_t total;
+    int items;                      /* pairs */
+    int64_t created_at;             /* unix seconds */
+} order_summary;
+
+/* sort: "created", "total", "number", "status" or "email" (anything else:
+ * "created"); ties newest first. At most max rows from offset; *total (may
+ * be NULL) the number matching. Count read, or -1. */
+int order_repo_search(db_conn *c, const order_filter *f, const char *sort, bool desc, int offset, int max,
+                      order_summary *out, int64_t *total);
+
 #endif

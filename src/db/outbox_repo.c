@@ -106,3 +106,36 @@ int outbox_repo_counts(db_conn *c, outbox_counts *out)
     db_reset(st);
     return 0;
 }
+
+int outbox_repo_about(db_conn *c, const char *type, const char *subject, outbox_subject_row *out, int max)
+{
+    db_stmt *st = db_prepare(c, "SELECT id, idem_key, COALESCE(JSON_VALUE(payload, '$.to'), ''), "
+                                "COALESCE(JSON_VALUE(payload, '$.template'), ''), UNIX_TIMESTAMP(created_at), "
+                                "COALESCE(UNIX_TIMESTAMP(sent_at), 0), COALESCE(UNIX_TIMESTAMP(finished_at), 0), "
+                                "send_count, COALESCE(outcome, '') FROM outbox WHERE key_subject = ? AND job_type = ? "
+                                "ORDER BY id LIMIT ?");
+    if (!st) return -1;
+    db_bind_text(st, 0, subject, -1);
+    db_bind_text(st, 1, type, -1);
+    db_bind_int64(st, 2, max);
+    if (db_exec(st) < 0) {
+        db_reset(st);
+        return -1;
+    }
+    int n = 0;
+    while (n < max && db_fetch(st) == 1) {
+        outbox_subject_row *r = &out[n++];
+        memset(r, 0, sizeof *r);
+        r->id = db_col_int64(st, 0);
+        text_copy(r->key, sizeof r->key, db_col_text(st, 1, NULL));
+        text_copy(r->to, sizeof r->to, db_col_text(st, 2, NULL));
+        text_copy(r->tmpl, sizeof r->tmpl, db_col_text(st, 3, NULL));
+        r->created_at = db_col_int64(st, 4);
+        r->sent_at = db_col_int64(st, 5);
+        r->finished_at = db_col_int64(st, 6);
+        r->send_count = (int)db_col_int64(st, 7);
+        text_copy(r->outcome, sizeof r->outcome, db_col_text(st, 8, NULL));
+    }
+    db_reset(st);
+    return n;
+}

@@ -36,4 +36,18 @@ typedef struct outbox_counts {
 } outbox_counts;
 int outbox_repo_counts(db_conn *c, outbox_counts *out);
 
+/* The rows of a job type whose key's last segment (after its last ':') is
+ * subject, oldest first — an order's mails: type "mail.send", subject the
+ * order number (migrations/0011) — with the payload's "to" and "template"
+ * (nothing else of it). Count or -1. */
+typedef struct outbox_subject_row {
+    int64_t id;
+    char key[201];
+    char to[255], tmpl[65];
+    int64_t created_at, sent_at, finished_at;   /* unix seconds; 0: not yet */
+    int send_count;
+    char outcome[8];                            /* "done", "dead", or "" while unfinished */
+} outbox_subject_row;
+int outbox_repo_about(db_conn *c, const char *type, const char *subject, outbox_subject_row *out, int max);
+
 #endif

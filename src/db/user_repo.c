@@ -140,6 +140,15 @@ int user_repo_set_verified(db_conn *c, int64_t id)
     return run(st);
 }
 
+int user_repo_set_status(db_conn *c, int64_t id, const char *status)
+{
+    db_stmt *st = db_prepare(c, "UPDATE users SET status = ? WHERE id = ? AND status <> 'deleted'");
+    if (!st) return -1;
+    db_bind_text(st, 0, status, -1);
+    db_bind_int64(st, 1, id);
+    return run(st);
+}
+
 int user_repo_set_name(db_conn *c, int64_t id, const char *name)
 {
     db_stmt *st = db_prepare(c, "UPDATE users SET name = ? WHERE id = ?");

@@ -40,6 +40,8 @@ int user_repo_by_verified_phone(db_conn *c, const char *phone, user_row *out);
 int user_repo_set_password(db_conn *c, int64_t id, const char *hash);
 /* role: shopper | staff | superuser. */
 int user_repo_set_role(db_conn *c, int64_t id, const char *role);
+/* status: active | disabled (deleting is user_repo_anonymise). */
+int user_repo_set_status(db_conn *c, int64_t id, const char *status);
 int user_repo_set_verified(db_conn *c, int64_t id);
 int user_repo_set_name(db_conn *c, int64_t id, const char *name);
 /* The phone (verified or pending verification). -2: another account has

@@ -377,6 +377,10 @@ shop_status accounts_second_factor(int64_t user_id, const char *method, const ch
     db_conn *c = db_conn_get();
     user_row u;
     if (!c || user_repo_by_id(c, user_id, false, &u) != 1) return shop_fail(e, SHOP_UNAVAILABLE, NULL, STORE_DOWN);
+    /* disabled between the password and the code: disabling an account
+     * ends its sessions, but not one made a moment later */
+    if (strcmp(u.status, "active"))
+        return shop_fail(e, SHOP_DENIED, NULL, "This account is disabled. Please contact us if you think this is wrong.");
     if (!code) code = "";
     if (!strcmp(method, "totp")) {
         unsigned char secret[TOTP_SECRET_BYTES];

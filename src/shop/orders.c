@@ -10,6 +10,7 @@
 #include "jobs/outbox.h"
 #include "shop/account_book.h"
 #include "shop/accounts.h"
+#include "shop/audit.h"
 #include "shop/catalog.h"
 #include "shop/pricing.h"
 
@@ -129,10 +130,15 @@ static json_t *mail_ctx(db_conn *c, const order_row *o)
     return ctx;
 }
 
-static int mail_order(db_tx *tx, const order_row *o, const char *tmpl, const char *key_kind)
+/* The mail's key ends with ":<number>" (the admin portal finds an order's
+ * mails by it: outbox_repo_about); note: what the shop tells the shopper
+ * with this step (a tracking number), or NULL. */
+static int mail_order(db_tx *tx, const order_row *o, const char *tmpl, const char *key_kind, const char *note)
 {
-    json_t *payload = json_pack("{s:s,s:s,s:o}", "to", o->email, "template", tmpl, "ctx", mail_ctx(db_tx_conn(tx), o));
-    char key[96];
+    json_t *ctx = mail_ctx(db_tx_conn(tx), o);
+    if (note && *note) json_object_set_new(ctx, "note", json_string(note));
+    json_t *payload = json_pack("{s:s,s:s,s:o}", "to", o->email, "template", tmpl, "ctx", ctx);
+    char key[128];
     snprintf(key, sizeof key, "%s:%s", key_kind, o->number);
     int rc = outbox_add(tx, "mail.send", key, payload, 0);
     json_decref(payload);
@@ -370,7 +376,7 @@ static int place_tx(db_tx *tx, void *arg)
         return DB_TX_FAILED;
 
     /* 8. after commit: mails, invoice, analytics, fresh catalogue pages */
-    if (!card && (mail_order(tx, &o, "order_confirmation", "order-confirmation") < 0 || queue_invoice(tx, &o) < 0))
+    if (!card && (mail_order(tx, &o, "order_confirmation", "order-confirmation", NULL) < 0 || queue_invoice(tx, &o) < 0))
         return DB_TX_FAILED;
     for (int i = 0; i < m; i++) {
         int64_t left = lv[i]->stock - lines[i].quantity;
@@ -476,7 +482,30 @@ struct move_arg {
     int64_t refunded;          /* a refund that happened at the provider */
     const char *event_id;      /* a webhook event: recorded in the same unit, so it is handled once */
     const char *event_type;
+    const audit_actor *who;    /* a person (staff, a command line): the audit row, in the same unit */
 };
+
+/* The audit log's name of a move ("order.ship"). */
+static const char *move_action(const char *to)
+{
+    if (!strcmp(to, "shipped")) return "order.ship";
+    if (!strcmp(to, "delivered")) return "order.deliver";
+    if (!strcmp(to, "cancelled")) return "order.cancel";
+    if (!strcmp(to, "refunded")) return "order.refund";
+    if (!strcmp(to, "paid")) return "order.pay";
+    return "order.move";
+}
+
+/* What a reviewer of the audit log needs of an order around a move. */
+static json_t *move_json(const char *status, const payment_row *pay, bool has_pay)
+{
+    json_t *j = json_pack("{s:s}", "status", status);
+    if (has_pay) {
+        json_object_set_new(j, "payment", json_string(pay->status));
+        json_object_set_new(j, "refunded", json_integer(pay->refunded_amount));
+    }
+    return j;
+}
 
 static int return_stock(db_tx *tx, int64_t order_id)
 {
@@ -495,6 +524,38 @@ static int return_stock(db_tx *tx, int64_t order_id)
     /* the pages that show this stock, after commit (only the products', and
      * listings only where a size comes back from sold out) */
     return catalog_stock_changed(tx, back, k);
+}
+
+/* Everything a move changes besides the order's status and history:
+ * stock back, the payment record (pay, when there is one, is updated to
+ * what it becomes), reviews verified, the mail, the event. */
+static int move_effects(db_tx *tx, const struct move_arg *a, order_row *o, bool not_shipped, payment_row *pay)
+{
+    db_conn *c = db_tx_conn(tx);
+    if ((!strcmp(a->to, "cancelled") || !strcmp(a->to, "refunded")) && not_shipped && return_stock(tx, o->id) < 0)
+        return DB_TX_FAILED;
+    const char *payment_to = !strcmp(a->to, "cancelled") ? "cancelled"
+                             : !strcmp(a->to, "refunded") ? "refunded"
+                             : !strcmp(a->to, "paid")     ? "succeeded"
+                                                          : NULL;
+    if (pay && payment_to) {
+        int64_t refunded = !strcmp(a->to, "refunded") ? a->refunded : 0;
+        if (order_repo_payment_status(c, pay->id, payment_to, refunded) < 0) return DB_TX_FAILED;
+        text_copy(pay->status, sizeof pay->status, payment_to);
+        pay->refunded_amount = refunded;
+    }
+    if (!strcmp(a->to, "delivered") && order_repo_verify_reviews(c, o->id) < 0) return DB_TX_FAILED;
+    text_copy(o->status, sizeof o->status, a->to);
+    if (!strcmp(a->to, "paid")) {
+        /* the confirmation waited for the money */
+        if (mail_order(tx, o, "order_confirmation", "order-confirmation", NULL) < 0 || queue_invoice(tx, o) < 0)
+            return DB_TX_FAILED;
+    } else {
+        char kind[48];
+        snprintf(kind, sizeof kind, "order-%s", a->to);
+        if (mail_order(tx, o, "order_status", kind, a->note) < 0) return DB_TX_FAILED;
+    }
+    return queue_event(tx, o, a->to) < 0 ? DB_TX_FAILED : DB_TX_OK;
 }
 
 static int move_tx(db_tx *tx, void *arg)
@@ -527,56 +588,46 @@ static int move_tx(db_tx *tx, void *arg)
     if (order_repo_event(c, o.id, from, a->to, a->actor, a->note) < 0) return DB_TX_FAILED;
     payment_row pay;
     bool has_pay = order_repo_payment(c, o.id, &pay) == 1;
+    json_t *before = a->who ? move_json(from, &pay, has_pay) : NULL;
     bool not_shipped = !strcmp(from, "pending_payment") || !strcmp(from, "paid") || !strcmp(from, "cod_confirmed");
-    if ((!strcmp(a->to, "cancelled") || !strcmp(a->to, "refunded")) && not_shipped && return_stock(tx, o.id) < 0)
-        return DB_TX_FAILED;
-    if (has_pay && !strcmp(a->to, "cancelled") && order_repo_payment_status(c, pay.id, "cancelled", 0) < 0)
-        return DB_TX_FAILED;
-    if (has_pay && !strcmp(a->to, "refunded") && order_repo_payment_status(c, pay.id, "refunded", a->refunded) < 0)
-        return DB_TX_FAILED;
-    if (has_pay && !strcmp(a->to, "paid") && order_repo_payment_status(c, pay.id, "succeeded", 0) < 0)
-        return DB_TX_FAILED;
-    if (!strcmp(a->to, "delivered") && order_repo_verify_reviews(c, o.id) < 0) return DB_TX_FAILED;
-    text_copy(o.status, sizeof o.status, a->to);
-    if (!strcmp(a->to, "paid")) {
-        /* the confirmation waited for the money */
-        if (mail_order(tx, &o, "order_confirmation", "order-confirmation") < 0 || queue_invoice(tx, &o) < 0)
-            return DB_TX_FAILED;
-    } else {
-        char kind[48];
-        snprintf(kind, sizeof kind, "order-%s", a->to);
-        if (mail_order(tx, &o, "order_status", kind) < 0) return DB_TX_FAILED;
+    int rc = move_effects(tx, a, &o, not_shipped, has_pay ? &pay : NULL);
+    if (rc == DB_TX_OK && a->who) {
+        /* the person who did it, in the same unit of work as the move */
+        json_t *after = move_json(a->to, &pay, has_pay);
+        if (a->note[0]) json_object_set_new(after, "note", json_string(a->note));
+        if (audit_record(tx, a->who, move_action(a->to), "order", o.number, before, after) < 0) rc = DB_TX_FAILED;
+        json_decref(after);
     }
-    if (queue_event(tx, &o, a->to) < 0) return DB_TX_FAILED;
-    return DB_TX_OK;
+    json_decref(before);
+    return rc;
 }
 
 static shop_status move_for(const char *number, const char *to, const char *actor, const char *note, int64_t refunded,
-                            const webhook_event *ev, shop_error *e)
+                            const webhook_event *ev, const audit_actor *who, shop_error *e)
 {
-    struct move_arg a = {number, to, actor, note ? note : "", e, refunded, ev ? ev->id : NULL, ev ? ev->type : NULL};
+    struct move_arg a = {number, to,      actor, note ? note : "", e, refunded, ev ? ev->id : NULL,
+                         ev ? ev->type : NULL, who};
     int rc = db_tx_run(move_tx, &a);
     if (rc == DB_TX_OK) return SHOP_OK;
     if (rc == REFUSED) return e->status;
     return shop_fail(e, SHOP_UNAVAILABLE, NULL, STORE_DOWN);
 }
 
-static shop_status move(const char *number, const char *to, const char *actor, const char *note, int64_t refunded,
-                        shop_error *e)
-{
-    return move_for(number, to, actor, note, refunded, NULL, e);
-}
-
-shop_status orders_transition(const char *number, const char *to, const char *actor, const char *note, shop_error *e)
+static shop_status transition(const char *number, const char *to, const char *actor, const char *note,
+                              const audit_actor *who, shop_error *e)
 {
     db_conn *c = db_conn_get();
     order_row o;
     int r = c ? order_repo_by_number(c, number, false, &o) : -1;
     if (r < 0) return shop_fail(e, SHOP_UNAVAILABLE, NULL, STORE_DOWN);
     if (r == 0) return shop_fail(e, SHOP_NOT_FOUND, NULL, "No order %s.", number);
-    if (!orders_move_allowed(o.status, to) && strcmp(o.status, to))
+    if (!orders_move_allowed(o.status, to) && strcmp(o.status, to)) {
+        if (!strcmp(o.status, "paid") && !strcmp(to, "cancelled"))
+            return shop_fail(e, SHOP_CONFLICT, "status", "Order %s is paid: refund it instead of cancelling it.",
+                             o.number);
         return shop_fail(e, SHOP_CONFLICT, "status", "Order %s is %s: it cannot be %s now.", o.number,
                          status_text(o.status), to);
+    }
     payment_row pay;
     bool has_pay = order_repo_payment(c, o.id, &pay) == 1;
     int64_t refunded = 0;
@@ -602,7 +653,104 @@ shop_status orders_transition(const char *number, const char *to, const char *ac
     } else if (!strcmp(to, "refunded")) {
         refunded = o.total; /* cash on delivery: handed back outside the shop, recorded here */
     }
-    return move(number, to, actor, note, refunded, e);
+    return move_for(number, to, actor, note, refunded, NULL, who, e);
+}
+
+shop_status orders_transition(const char *number, const char *to, const char *actor, const char *note, shop_error *e)
+{
+    return transition(number, to, actor, note, NULL, e);
+}
+
+/* A line of text for the shopper: at most max bytes of plain text. */
+static bool note_ok(const char *s, size_t max) { return strlen(s) <= max && text_plain(s, false); }
+
+shop_status orders_transition_audited(const char *number, const char *to, const char *actor, const char *note,
+                                      const char *tracking, const audit_actor *who, shop_error *e)
+{
+    if (!note) note = "";
+    if (!tracking) tracking = "";
+    if (!note_ok(note, ORDER_NOTE_MAX))
+        return shop_fail(e, SHOP_INVALID, "note", "Keep the note to one line of at most %d characters.", ORDER_NOTE_MAX);
+    if (!note_ok(tracking, ORDER_TRACKING_MAX))
+        return shop_fail(e, SHOP_INVALID, "tracking", "A tracking number is one line of at most %d characters.",
+                         ORDER_TRACKING_MAX);
+    if (tracking[0] && strcmp(to, "shipped"))
+        return shop_fail(e, SHOP_INVALID, "tracking", "A tracking number goes with shipping the order.");
+    char full[ORDER_NOTE_MAX + ORDER_TRACKING_MAX + 16];
+    if (tracking[0]) snprintf(full, sizeof full, "Tracking: %s%s%s", tracking, note[0] ? " · " : "", note);
+    else snprintf(full, sizeof full, "%s", note);
+    return transition(number, to, actor, full, who, e);
+}
+
+/* ---------- mails again ---------- */
+
+struct resend {
+    const char *number, *which;
+    const audit_actor *who;
+    shop_error *e;
+};
+
+static int resend_tx(db_tx *tx, void *arg)
+{
+    struct resend *a = arg;
+    db_conn *c = db_tx_conn(tx);
+    order_row o;
+    int r = order_repo_by_number(c, a->number, true, &o);
+    if (r < 0) return DB_TX_FAILED;
+    if (r == 0) {
+        shop_fail(a->e, SHOP_NOT_FOUND, NULL, "No order %s.", a->number);
+        return REFUSED;
+    }
+    static __thread order_event_row events[64];
+    int n = order_repo_events(c, o.id, events, 64);
+    if (n < 0) return DB_TX_FAILED;
+    bool confirmed = false;
+    const char *note = NULL;
+    for (int i = 0; i < n; i++) {
+        if (!strcmp(events[i].to, "paid") || !strcmp(events[i].to, "cod_confirmed")) confirmed = true;
+        if (!strcmp(events[i].to, o.status)) note = events[i].note; /* the step's own note (a tracking number) */
+    }
+    const char *tmpl;
+    char kind[48];
+    if (!strcmp(a->which, "confirmation")) {
+        if (!confirmed) {
+            shop_fail(a->e, SHOP_CONFLICT, "mail", "Order %s was never confirmed (it is unpaid): there is no confirmation to send.",
+                      o.number);
+            return REFUSED;
+        }
+        tmpl = "order_confirmation";
+        snprintf(kind, sizeof kind, "order-confirmation");
+        note = NULL;
+    } else {
+        if (strcmp(o.status, "shipped") && strcmp(o.status, "delivered") && strcmp(o.status, "cancelled") &&
+            strcmp(o.status, "refunded")) {
+            shop_fail(a->e, SHOP_CONFLICT, "mail", "Order %s is %s: its last mail is the confirmation. Send that again instead.",
+                      o.number, status_text(o.status));
+            return REFUSED;
+        }
+        tmpl = "order_status";
+        snprintf(kind, sizeof kind, "order-%s", o.status);
+    }
+    /* a key of its own, so the queue sends it again (the first mail's key is
+     * remembered as done); it still ends with ":<number>" */
+    char key_kind[96];
+    snprintf(key_kind, sizeof key_kind, "%s-resend-%lld%08x", kind, (long long)queue_now_ms(), randombytes_random());
+    if (mail_order(tx, &o, tmpl, key_kind, note) < 0) return DB_TX_FAILED;
+    json_t *after = json_pack("{s:s,s:s}", "mail", kind, "to", o.email);
+    int rc = audit_record(tx, a->who, "order.resend_mail", "order", o.number, NULL, after);
+    json_decref(after);
+    return rc < 0 ? DB_TX_FAILED : DB_TX_OK;
+}
+
+shop_status orders_resend_mail(const char *number, const char *which, const audit_actor *who, shop_error *e)
+{
+    if (!which || (strcmp(which, "confirmation") && strcmp(which, "status")))
+        return shop_fail(e, SHOP_INVALID, "mail", "Choose the confirmation or the last status mail.");
+    struct resend a = {number, which, who, e};
+    int rc = db_tx_run(resend_tx, &a);
+    if (rc == DB_TX_OK) return SHOP_OK;
+    if (rc == REFUSED) return e->status;
+    return shop_fail(e, SHOP_UNAVAILABLE, NULL, STORE_DOWN);
 }
 
 /* ---------- card payments ---------- */
@@ -678,7 +826,7 @@ static shop_status mark_paid(const char *number, const char *ref, int64_t amount
         log_warn("orders: payment for cancelled order %s arrived; refund %s", o.number, ps == PAY_OK ? "made" : pr.error);
         return SHOP_OK;
     }
-    return move_for(number, "paid", actor, "card payment confirmed", 0, ev, e);
+    return move_for(number, "paid", actor, "card payment confirmed", 0, ev, NULL, e);
 }
 
 shop_status orders_card_return(const char *number, const order_viewer *who, bool *paid, shop_error *e)
@@ -731,7 +879,7 @@ shop_status orders_payment_event(const webhook_event *ev, shop_error *e)
             int first = order_repo_webhook_first(c, "stripe", ev->id, ev->type);
             return first < 0 ? shop_fail(e, SHOP_UNAVAILABLE, NULL, STORE_DOWN) : SHOP_OK;
         }
-        return move_for(o.number, "refunded", "webhook", "refunded at the card provider", o.total, ev, e);
+        return move_for(o.number, "refunded", "webhook", "refunded at the card provider", o.total, ev, NULL, e);
     }
     int first = order_repo_webhook_first(c, "stripe", ev->id, ev->type);
     if (first < 0) return shop_fail(e, SHOP_UNAVAILABLE, NULL, STORE_DOWN);

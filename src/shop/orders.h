@@ -33,6 +33,7 @@
 #include "db/user_repo.h"
 #include "jobs/queue.h"
 #include "payments/payments.h"
+#include "shop/audit.h"
 #include "shop/result.h"
 
 #include <stdbool.h>
@@ -90,6 +91,28 @@ shop_status orders_of_user(int64_t user_id, order_row *out, int max, int offset,
  * actor: "shopper", "guest", "system", "webhook", "cli", "staff:<id>". */
 shop_status orders_transition(const char *number, const char *to, const char *actor, const char *note, shop_error *e);
 bool orders_move_allowed(const char *from, const char *to);
+
+/* The same move made by a person the audit log names (a member of staff in
+ * the portal: actor "staff:<id>"; a command line: "cli"). The audit row
+ * ("order.ship", "order.deliver", "order.cancel", "order.refund"; status,
+ * payment status and refunded amount before → after, and the note) is
+ * written in the move's own unit of work: there is no move without its row.
+ * note: for the shopper (their order page and the status mail show it), one
+ * line of at most ORDER_NOTE_MAX bytes; tracking (shipping only; may be
+ * NULL): the carrier's number, shown as "Tracking: …" before the note.
+ * Bad text is SHOP_INVALID with field "note" or "tracking". */
+#define ORDER_NOTE_MAX 200
+#define ORDER_TRACKING_MAX 40
+shop_status orders_transition_audited(const char *number, const char *to, const char *actor, const char *note,
+                                      const char *tracking, const audit_actor *who, shop_error *e);
+
+/* Send an order's mail again to its buyer, with its audit row
+ * ("order.resend_mail"): which "confirmation" (an order that was paid or
+ * confirmed) or "status" (the mail of the step it is at: shipped,
+ * delivered, cancelled, refunded — with that step's note). A new key, so it
+ * is sent even though the first one was; SHOP_CONFLICT (field "mail") when
+ * the order has no such mail. */
+shop_status orders_resend_mail(const char *number, const char *which, const audit_actor *who, shop_error *e);
 
 /* ---------- card payments ---------- */
 

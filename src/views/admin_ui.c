@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 const char *admin_url(http_request *req, const char *suffix)
 {
@@ -41,6 +42,7 @@ static const struct {
     {"reviews", "Reviews", "/reviews", false},
     {"customers", "Customers", "/customers", false},
     {"jobs", "Jobs", "/jobs", false},
+    {"users", "Users", "/users", true},
     {"audit", "Audit log", "/audit", false},
 };
 
@@ -62,6 +64,17 @@ void admin_page(http_request *req, http_response *res, int status, const char *t
     json_object_set_new(ctx, "superuser", json_boolean(superuser));
     json_object_set_new(ctx, "staff_name", json_string(s && s->name[0] ? s->name : "staff"));
     view_page(req, res, status, tmpl, ctx);
+}
+
+const char *admin_time(http_request *req, int64_t unix_seconds)
+{
+    if (unix_seconds <= 0) return "—";
+    time_t t = (time_t)unix_seconds;
+    struct tm tm;
+    char out[32];
+    gmtime_r(&t, &tm);
+    strftime(out, sizeof out, "%Y-%m-%d %H:%M", &tm);
+    return arena_strdup(req->pool, out);
 }
 
 json_t *admin_field(const char *name, const char *label, const char *type, const char *value, bool required,

@@ -62,6 +62,10 @@ json_t *admin_sort_link(http_request *req, const admin_list *lp, const char *col
 void admin_csv(http_request *req, http_response *res, const char *filename, const char *const *header, int ncols,
                json_t *rows);
 
+/* A moment as the portal shows it: "2026-11-24 14:05" (UTC), in the
+ * request's pool; "—" for 0 (never). */
+const char *admin_time(http_request *req, int64_t unix_seconds);
+
 /* A form field for the account/field partial: view_field plus its id
  * (= name), required, a hint (NULL: none) and a maxlength (0: none). */
 json_t *admin_field(const char *name, const char *label, const char *type, const char *value, bool required,

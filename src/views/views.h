@@ -106,6 +106,24 @@ void admin_image_move(http_request *req, http_response *res);
 void admin_image_delete(http_request *req, http_response *res);
 /* admin_dashboard.c: the portal's front page */
 void admin_dashboard(http_request *req, http_response *res);
+/* admin_orders.c: orders in the portal (the invoice is order_invoice's) */
+void admin_orders(http_request *req, http_response *res);
+void admin_order(http_request *req, http_response *res);
+void admin_order_move(http_request *req, http_response *res);
+void admin_order_refund(http_request *req, http_response *res);
+void admin_order_resend(http_request *req, http_response *res);
+/* admin_customers.c: customers, users and roles */
+void admin_customers(http_request *req, http_response *res);
+void admin_customer(http_request *req, http_response *res);
+void admin_customer_disable(http_request *req, http_response *res);
+void admin_customer_enable(http_request *req, http_response *res);
+void admin_customer_end_sessions(http_request *req, http_response *res);
+void admin_users(http_request *req, http_response *res);
+void admin_user_role(http_request *req, http_response *res);
+/* admin_jobs.c: queues and dead letters */
+void admin_jobs(http_request *req, http_response *res);
+void admin_job_redrive(http_request *req, http_response *res);
+void admin_job_delete(http_request *req, http_response *res);
 /* reviews.c: a shopper's review of a shoe */
 void review_form_show(http_request *req, http_response *res);
 void review_submit(http_request *req, http_response *res);
