@@ -11,12 +11,17 @@
  * read of orders joined on user_id (MariaDB materialises it per user when
  * a page is limited: "split materialization"). Money spent counts orders
  * that are paid or confirmed and not given back, in the shop's currency. */
-#define CUSTOMER_SELECT                                                                                           \
-    "SELECT u.id, u.email, u.name, u.role, u.status, u.second_factor, u.email_verified_at IS NOT NULL, "            \
-    "UNIX_TIMESTAMP(u.created_at), COALESCE(f.n, 0), COALESCE(f.spent, 0) FROM users u LEFT JOIN "               \
-    "(SELECT user_id, COUNT(*) AS n, SUM(IF(status IN ('paid', 'cod_confirmed', 'shipped', 'delivered') "        \
-    "AND currency = ?, total, 0)) AS spent FROM orders WHERE user_id IS NOT NULL GROUP BY user_id) f "           \
-    "ON f.user_id = u.id"
+#define CUSTOMER_COLS                                                                                             \
+    "u.id, u.email, u.name, u.role, u.status, u.second_factor, u.email_verified_at IS NOT NULL, "                   \
+    "UNIX_TIMESTAMP(u.created_at), COALESCE(f.n, 0), COALESCE(f.spent, 0)"
+#define CUSTOMER_NCOLS 10
+#define CUSTOMER_FROM                                                                                             \
+    " FROM users u LEFT JOIN (SELECT user_id, COUNT(*) AS n, SUM(IF(status IN ('paid', 'cod_confirmed', "          \
+    "'shipped', 'delivered') AND currency = ?, total, 0)) AS spent FROM orders WHERE user_id IS NOT NULL "         \
+    "GROUP BY user_id) f ON f.user_id = u.id"
+#define CUSTOMER_SELECT "SELECT " CUSTOMER_COLS CUSTOMER_FROM
+/* the same with how many match, on every row */
+#define CUSTOMER_SELECT_COUNTED "SELECT " CUSTOMER_COLS ", COUNT(*) OVER ()" CUSTOMER_FROM
 
 static void read_customer(db_stmt *st, customer_row *r)
 {
@@ -65,26 +70,10 @@ int customer_repo_search(db_conn *c, const customer_filter *f, const char *curre
     const char *column = sorts[0].column;
     for (size_t i = 0; sort && i < sizeof sorts / sizeof *sorts; i++)
         if (!strcmp(sort, sorts[i].name)) column = sorts[i].column;
+    /* the number matching comes with every row (a window over the whole
+     * match, before LIMIT): one statement, one round trip */
     buf sql = BUF_INIT;
-    if (total) {
-        buf_puts(&sql, "SELECT COUNT(*) FROM users u");
-        where(&sql, f);
-        db_stmt *st = db_prepare(c, buf_cstr(&sql));
-        if (!st) {
-            buf_free(&sql);
-            return -1;
-        }
-        binds(st, 0, f);
-        int r = db_exec(st) < 0 ? -1 : db_fetch(st);
-        *total = r == 1 ? db_col_int64(st, 0) : 0;
-        db_reset(st);
-        if (r < 0) {
-            buf_free(&sql);
-            return -1;
-        }
-        buf_reset(&sql);
-    }
-    buf_puts(&sql, CUSTOMER_SELECT);
+    buf_puts(&sql, CUSTOMER_SELECT_COUNTED);
     where(&sql, f);
     buf_printf(&sql, " ORDER BY %s %s, u.id DESC LIMIT ? OFFSET ?", column, desc ? "DESC" : "ASC");
     db_stmt *st = db_prepare(c, buf_cstr(&sql));
@@ -98,8 +87,12 @@ int customer_repo_search(db_conn *c, const customer_filter *f, const char *curre
         db_reset(st);
         return -1;
     }
+    if (total) *total = 0; /* (also past the last page: nothing there to count with) */
     int n = 0;
-    while (n < max && db_fetch(st) == 1) read_customer(st, &out[n++]);
+    while (n < max && db_fetch(st) == 1) {
+        read_customer(st, &out[n++]);
+        if (total) *total = db_col_int64(st, CUSTOMER_NCOLS);
+    }
     db_reset(st);
     return n;
 }

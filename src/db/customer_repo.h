@@ -33,8 +33,8 @@ typedef struct customer_row {
 } customer_row;
 
 /* sort: "joined", "email", "name", "orders" or "spent" (anything else:
- * "joined"); ties newest first. *total (may be NULL): how many match.
- * Count read, or -1. */
+ * "joined"); ties newest first. *total (may be NULL): how many match (0 for
+ * a page past the last). Count read, or -1. */
 int customer_repo_search(db_conn *c, const customer_filter *f, const char *currency, const char *sort, bool desc,
                          int offset, int max, customer_row *out, int64_t *total);
 /* One account (not deleted) with its figures: 1, 0 none, -1. */

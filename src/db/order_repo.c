@@ -559,28 +559,12 @@ int order_repo_search(db_conn *c, const order_filter *f, const char *sort, bool 
     const char *column = sorts[0].column;
     for (size_t i = 0; sort && i < sizeof sorts / sizeof *sorts; i++)
         if (!strcmp(sort, sorts[i].name)) column = sorts[i].column;
+    /* the number matching comes with every row (a window over the whole
+     * match, before LIMIT): one statement, one round trip */
     buf sql = BUF_INIT;
-    if (total) {
-        buf_puts(&sql, "SELECT COUNT(*) FROM orders o");
-        search_where(&sql, f);
-        db_stmt *st = db_prepare(c, buf_cstr(&sql));
-        if (!st) {
-            buf_free(&sql);
-            return -1;
-        }
-        search_binds(st, f);
-        int r = db_exec(st) < 0 ? -1 : db_fetch(st);
-        *total = r == 1 ? db_col_int64(st, 0) : 0;
-        db_reset(st);
-        if (r < 0) {
-            buf_free(&sql);
-            return -1;
-        }
-        buf_reset(&sql);
-    }
     buf_puts(&sql, "SELECT o.id, COALESCE(o.user_id, 0), o.number, o.email, o.ship_name, o.status, o.payment_method, "
                    "o.currency, o.total, COALESCE((SELECT SUM(l.quantity) FROM order_lines l WHERE l.order_id = o.id), 0), "
-                   "UNIX_TIMESTAMP(o.created_at) FROM orders o");
+                   "UNIX_TIMESTAMP(o.created_at), COUNT(*) OVER () FROM orders o");
     search_where(&sql, f);
     buf_printf(&sql, " ORDER BY %s %s, o.id DESC LIMIT ? OFFSET ?", column, desc ? "DESC" : "ASC");
     db_stmt *st = db_prepare(c, buf_cstr(&sql));
@@ -593,6 +577,7 @@ int order_repo_search(db_conn *c, const order_filter *f, const char *sort, bool 
         db_reset(st);
         return -1;
     }
+    if (total) *total = 0; /* (also past the last page: nothing there to count with) */
     int n = 0;
     while (n < max && db_fetch(st) == 1) {
         order_summary *o = &out[n++];
@@ -608,6 +593,7 @@ int order_repo_search(db_conn *c, const order_filter *f, const char *sort, bool 
         o->total = db_col_int64(st, 8);
         o->items = (int)db_col_int64(st, 9);
         o->created_at = db_col_int64(st, 10);
+        if (total) *total = db_col_int64(st, 11);
     }
     db_reset(st);
     return n;

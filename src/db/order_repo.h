@@ -128,7 +128,8 @@ typedef struct order_summary {
 
 /* sort: "created", "total", "number", "status" or "email" (anything else:
  * "created"); ties newest first. At most max rows from offset; *total (may
- * be NULL) the number matching. Count read, or -1. */
+ * be NULL) the number matching (0 for a page past the last). Count read,
+ * or -1. */
 int order_repo_search(db_conn *c, const order_filter *f, const char *sort, bool desc, int offset, int max,
                       order_summary *out, int64_t *total);
 

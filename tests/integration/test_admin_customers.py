@@ -166,8 +166,8 @@ def test_only_a_superuser_changes_roles_and_the_changed_user_is_signed_out(staff
     assert audit_rows(stack, str(cid), "user.role") == []
     assert 'href="%s/users"' % boss.admin not in staff.admin_get("/").text
 
-    # the superuser's screen lists staff; a search finds any account
-    r = boss.admin_get("/users")
+    # the superuser's screen lists staff (the newest first here); a search finds any account
+    r = boss.admin_get("/users?sort=-joined")
     assert r.status_code == 200 and clerk.email in r.text and boss.email in r.text
     assert 'href="%s/users"' % boss.admin in r.text
     # a bad role is refused with its message
