@@ -5,6 +5,7 @@
 #include "core/log.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *col_dup(arena *a, db_stmt *st, int col)
@@ -70,19 +71,12 @@ static const char *const sort_columns[PA_SORTS] = {
     [PA_SORT_UPDATED] = "p.updated_at",
 };
 
-/* LIKE '%q%' with q's own wildcards taken literally (backslash is
- * MariaDB's default escape character). */
+/* LIKE '%q%' with q's own wildcards taken literally. */
 static const char *like_pattern(arena *a, const char *q)
 {
-    size_t n = strlen(q);
-    char *out = arena_alloc(a, n * 2 + 3), *o = out;
-    *o++ = '%';
-    for (const char *s = q; *s; s++) {
-        if (*s == '%' || *s == '_' || *s == '\\') *o++ = '\\';
-        *o++ = *s;
-    }
-    *o++ = '%';
-    *o = '\0';
+    char *esc = db_like_escape(q);
+    const char *out = arena_printf(a, "%%%s%%", esc);
+    free(esc);
     return out;
 }
 
