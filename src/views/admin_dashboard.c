@@ -173,7 +173,14 @@ static json_t *totals_json(const dashboard *d, const dashboard_totals *t)
                      (json_int_t)t->waiting);
 }
 
-static json_t *top_json(const dashboard *d, const dash_top_row *rows, int n, bool sizes)
+/* The portal's screens the dashboard links to (views/admin_products.c):
+ * a product, its sizes and stock, one size's stock adjustment. */
+static const char *product_url(http_request *req, int64_t id, const char *rest)
+{
+    return admin_url(req, arena_printf(req->pool, "/products/%lld%s", (long long)id, rest));
+}
+
+static json_t *top_json(http_request *req, const dashboard *d, const dash_top_row *rows, int n, bool sizes)
 {
     json_t *out = json_array();
     int64_t max = n > 0 && rows[0].units > 0 ? rows[0].units : 1;
@@ -185,24 +192,28 @@ static json_t *top_json(const dashboard *d, const dash_top_row *rows, int n, boo
         } else {
             json_object_set_new(o, "name", json_string(rows[i].name));
             json_object_set_new(o, "brand", json_string(rows[i].brand));
-            if (rows[i].product_id && rows[i].slug[0])
+            if (rows[i].product_id && rows[i].slug[0]) {
                 json_object_set_new(o, "slug", json_string(rows[i].slug));
+                json_object_set_new(o, "url", json_string(product_url(req, rows[i].product_id, "")));
+            }
         }
         json_array_append_new(out, o);
     }
     return out;
 }
 
-static json_t *stock_json(const dashboard *d, bool sold_out)
+static json_t *stock_json(http_request *req, const dashboard *d, bool sold_out)
 {
     json_t *out = json_array();
     for (int i = 0; i < d->nstock; i++) {
         const dash_variant_row *v = &d->stock[i];
         if ((v->stock == 0) != sold_out) continue;
-        json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:b}", "sku", v->sku, "product",
-                                             v->product, "slug", v->slug, "size", v->size, "colour", v->colour,
-                                             "width", strcmp(v->width, "Standard") ? v->width : "", "stock",
-                                             (json_int_t)v->stock, "one", v->stock == 1));
+        json_array_append_new(
+            out, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:s}", "sku", v->sku, "product", v->product, "slug", v->slug,
+                           "size", v->size, "colour", v->colour, "width", strcmp(v->width, "Standard") ? v->width : "",
+                           "stock", (json_int_t)v->stock, "sizes_url", product_url(req, v->product_id, "/variants"),
+                           "adjust_url",
+                           admin_url(req, arena_printf(req->pool, "/variants/%lld/stock", (long long)v->variant_id))));
     }
     return out;
 }
@@ -256,13 +267,13 @@ void admin_dashboard(http_request *req, http_response *res)
                             "top_today", d->top_today);
     json_object_set_new(ctx, "top_today_url", json_string(admin_url(req, "/?top=today")));
     json_object_set_new(ctx, "top_month_url", json_string(admin_url(req, "/")));
-    json_object_set_new(ctx, "top_products", top_json(d, d->top_products, d->ntop_products, false));
-    json_object_set_new(ctx, "top_sizes", top_json(d, d->top_sizes, d->ntop_sizes, true));
+    json_object_set_new(ctx, "top_products", top_json(req, d, d->top_products, d->ntop_products, false));
+    json_object_set_new(ctx, "top_sizes", top_json(req, d, d->top_sizes, d->ntop_sizes, true));
     json_object_set_new(ctx, "sold_out_total", json_integer(d->sold_out_total));
     json_object_set_new(ctx, "low_total", json_integer(d->low_total));
     json_object_set_new(ctx, "low_max", json_integer(DASH_LOW_STOCK));
-    json_object_set_new(ctx, "sold_out", stock_json(d, true));
-    json_object_set_new(ctx, "low", stock_json(d, false));
+    json_object_set_new(ctx, "sold_out", stock_json(req, d, true));
+    json_object_set_new(ctx, "low", stock_json(req, d, false));
     json_object_set_new(ctx, "analytics_ok", json_boolean(d->analytics_ok));
     if (d->analytics_ok) {
         json_object_set_new(ctx, "funnels",
