@@ -4,9 +4,10 @@
 # 1. unit tests (cmocka programs, ASan/UBSan build): meson test -C build-test
 # 2. integration tests (pytest, black-box over HTTP) against a private stack
 #    (tools/stack.py exec --profile test: own ports and var/test/ data)
-# 3. browser tests (tests/browser, Playwright + Debian Chromium, phone viewport)
-#    on their own stack: tests/browser/run-all.js runs storefront, accounts and
-#    checkout one after another and ends with their combined summary line
+# 3. browser tests (tests/browser, Playwright + Debian Chromium; the shop on a
+#    phone viewport, the admin portal on a desktop one) on their own stack:
+#    tests/browser/run-all.js runs storefront, accounts, checkout and admin one
+#    after another and ends with their combined summary line
 # 4. "N passed, M failed" counted over all, from meson's testlog.json,
 #    pytest's JUnit XML and the browser tests' combined summary line. Exit status is non-zero if anything failed.
 #
@@ -35,7 +36,7 @@ if [ "$int_rc" -eq 5 ]; then   # pytest: no tests collected — a failure, never
   echo "integration tests: FAILED — pytest collected no tests in tests/integration (exit 5)"
 fi
 
-echo "== browser tests (tests/browser: Playwright + Debian Chromium, phone viewport)"
+echo "== browser tests (tests/browser: Playwright + Debian Chromium, phone and desktop viewports)"
 browser_log="$OUT/browser.log"
 browser_rc=0
 if ( cd tests/browser && npm ci --no-audit --no-fund --loglevel=error ) > "$OUT/npm.log" 2>&1; then

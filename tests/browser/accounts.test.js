@@ -19,7 +19,7 @@ const {
   headerAccount, assertHeaderFits, assertSignedIn, finish,
 } = require("./harness");
 const { Mailbox } = require("./mailbox");
-const { totp, counterAt } = require("./totp");
+const { freshCode } = require("./totp");
 
 const NAME = "Grace Hopper";
 const PASSWORD = "a long walk on the beach";
@@ -29,19 +29,6 @@ async function main() {
   log(`account browser tests against ${BASE_URL} (screenshots: ${SHOTS})`);
   const mailbox = Mailbox.fromStack();
   await accountFlow(mailbox);
-}
-
-/* A code for the current 30-second step, once it is at least `after`'s
- * successor (a code is never accepted twice: the step used at enrolment
- * cannot sign in) and not about to expire (not in the last 3 s of its step). */
-async function freshCode(secret, after = -1) {
-  for (;;) {
-    const now = Date.now();
-    const c = counterAt(now);
-    const left = 30000 - (now % 30000);
-    if (c > after && left > 3000) return { code: totp(secret, { counter: c }), counter: c };
-    await new Promise((r) => setTimeout(r, Math.min(left + 200, 30500)));
-  }
 }
 
 async function accountFlow(mailbox) {

@@ -26,7 +26,7 @@ const fs = require("fs");
 const { request } = require("playwright-core");
 const {
   BASE_URL, SHOTS, log, assert, step, newFlow, shot, assertNoSidewaysScroll, goto, clickAndLoad, watch, newPhone,
-  headerAccount, assertHeaderFits, finish,
+  headerAccount, assertHeaderFits, fillAddress, choose, finish,
 } = require("./harness");
 const { Mailbox } = require("./mailbox");
 
@@ -98,24 +98,6 @@ async function openFirstCategory(page) {
 async function addToBag(page) {
   await clickAndLoad(page, page.locator('#buy button[type="submit"]'), /\/cart$/);
   assert((await page.locator("h1").innerText()).trim() === "Your bag", "\"Add to bag\" did not lead to the bag");
-}
-
-async function fillAddress(page, who) {
-  await page.locator('input[name="email"]').fill(who.email);
-  await page.locator('input[name="full_name"]').fill(who.name);
-  await page.locator('input[name="line1"]').fill("221B Baker Street");
-  await page.locator('input[name="city"]').fill("London");
-  await page.locator('input[name="postcode"]').fill("nw1 6xe");
-  await page.locator('select[name="country"]').selectOption("GB");
-  await page.locator('input[name="phone"]').fill("+44 7700 900789");
-}
-
-/* Tap a choice box (delivery, payment) by its radio's value. */
-async function choose(page, name, value) {
-  const radio = page.locator(`input[name="${name}"][value="${value}"]`);
-  assert(await radio.count() === 1, `the checkout offers no ${name} "${value}"`);
-  await page.locator("label.choice", { has: radio }).click();
-  assert(await radio.isChecked(), `tapping ${name} "${value}" did not choose it`);
 }
 
 function guest() {

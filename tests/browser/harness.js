@@ -6,6 +6,8 @@
  *   shot(page, name)         a full-page screenshot into SCREENSHOT_DIR
  *   assertNoSidewaysScroll   the page fits the phone's width
  *   newPhone()               a 390×844 phone browser on a fresh profile
+ *   newDesktop()             a 1366×900 desktop browser on a fresh profile
+ *   fillAddress, choose      the checkout's address fields, its choice boxes
  *   watch(page, problems)    collects console errors, CSP reports, failed assets
  *   stackState()             the stack's state JSON (SHOEASE_STACK_STATE)
  *   finish(promise)          prints "N passed, M failed", sets the exit status
@@ -25,6 +27,7 @@ const BASE_URL = (process.env.BASE_URL || "https://localhost:28443").replace(/\/
 const SHOTS = process.env.SCREENSHOT_DIR || path.resolve(__dirname, "..", "..", "var", "test", "screenshots");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1366, height: 900 };
 const STEP_TIMEOUT = 15000;
 
 const results = [];
@@ -128,6 +131,30 @@ async function newPhone(opts = {}) {
   return context;
 }
 
+/* The same on a desktop screen (a mouse, no touch). */
+function newDesktop(opts = {}) {
+  return newPhone({ viewport: DESKTOP, deviceScaleFactor: 1, isMobile: false, hasTouch: false, ...opts });
+}
+
+/* The checkout's address fields, as a guest fills them (who: {email, name}). */
+async function fillAddress(page, who) {
+  await page.locator('input[name="email"]').fill(who.email);
+  await page.locator('input[name="full_name"]').fill(who.name);
+  await page.locator('input[name="line1"]').fill("221B Baker Street");
+  await page.locator('input[name="city"]').fill("London");
+  await page.locator('input[name="postcode"]').fill("nw1 6xe");
+  await page.locator('select[name="country"]').selectOption("GB");
+  await page.locator('input[name="phone"]').fill("+44 7700 900789");
+}
+
+/* Tap a choice box of the checkout (delivery, payment) by its radio's value. */
+async function choose(page, name, value) {
+  const radio = page.locator(`input[name="${name}"][value="${value}"]`);
+  assert(await radio.count() === 1, `the checkout offers no ${name} "${value}"`);
+  await page.locator("label.choice", { has: radio }).click();
+  assert(await radio.isChecked(), `tapping ${name} "${value}" did not choose it`);
+}
+
 /* The header's account corner: on personal pages it is in the HTML, on
  * shared (cached) pages site.js fetches it into the slot. */
 async function headerAccount(page) {
@@ -209,6 +236,7 @@ function finish(promise) {
 }
 
 module.exports = {
-  BASE_URL, SHOTS, PHONE, log, assert, step, newFlow, shot, assertNoSidewaysScroll, goto, clickAndLoad,
-  watch, newPhone, headerAccount, assertHeaderFits, assertSignedIn, stackState, finish, results,
+  BASE_URL, SHOTS, PHONE, DESKTOP, log, assert, step, newFlow, shot, assertNoSidewaysScroll, goto, clickAndLoad,
+  watch, newPhone, newDesktop, fillAddress, choose, headerAccount, assertHeaderFits, assertSignedIn, stackState, finish,
+  results,
 };

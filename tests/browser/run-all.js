@@ -15,7 +15,7 @@ const { spawn } = require("child_process");
 const fs = require("fs");
 const path = require("path");
 
-const FILES = ["storefront.test.js", "accounts.test.js", "checkout.test.js"];
+const FILES = ["storefront.test.js", "accounts.test.js", "checkout.test.js", "admin.test.js"];
 const SUMMARY = /^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$/;
 
 function run(file) {

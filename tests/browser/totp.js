@@ -41,7 +41,21 @@ function totp(secret, { counter = counterAt(), digits = 6 } = {}) {
   return hotp(base32Decode(secret), counter, digits);
 }
 
-module.exports = { totp, hotp, counterAt, base32Decode };
+/* A code for the current 30-second step, once it is at least `after`'s
+ * successor (a code is never accepted twice: the step used at enrolment
+ * cannot sign in) and not about to expire (not in the last 3 s of its
+ * step); waits for the next step when needed. {code, counter}. */
+async function freshCode(secret, after = -1) {
+  for (;;) {
+    const now = Date.now();
+    const c = counterAt(now);
+    const left = 30000 - (now % 30000);
+    if (c > after && left > 3000) return { code: totp(secret, { counter: c }), counter: c };
+    await new Promise((r) => setTimeout(r, Math.min(left + 200, 30500)));
+  }
+}
+
+module.exports = { totp, hotp, counterAt, base32Decode, freshCode };
 
 if (require.main === module && process.argv[2] === "--self-test") {
   // RFC 6238 appendix B, SHA-1 key "12345678901234567890", 8 digits
