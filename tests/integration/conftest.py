@@ -135,10 +135,25 @@ class Stack:
     def profile(self):
         return self.state["profile"]
 
+    def stack_env(self):
+        """The environment that makes tools/stack.py act on THIS stack: a
+        private instance (var/<profile>-NAME, shifted ports) is named by
+        SHOEASE_STACK_INSTANCE / SHOEASE_STACK_PORT_OFFSET, which a caller
+        that only set SHOEASE_STACK_STATE may not have exported — without them
+        a stop/start would reach the default stack of the profile."""
+        env = dict(os.environ)
+        var = os.path.basename(self.state["var"].rstrip("/"))
+        prefix = self.profile + "-"
+        env["SHOEASE_STACK_INSTANCE"] = var[len(prefix):] if var.startswith(prefix) else ""
+        base = {"test": 28443, "dev": 8443}.get(self.profile)
+        if base is not None:
+            env["SHOEASE_STACK_PORT_OFFSET"] = str(self.state["ports"]["HTTPS_PORT"] - base)
+        return env
+
     def service(self, action, name, timeout=180):
         r = subprocess.run([PYTHON, self.state["stack_py"], "service", action, name,
                             "--profile", self.profile],
-                           capture_output=True, text=True, timeout=timeout)
+                           capture_output=True, text=True, timeout=timeout, env=self.stack_env())
         self.refresh()
         if r.returncode != 0:
             raise RuntimeError("stack.py service %s %s failed:\n%s%s" % (action, name, r.stdout, r.stderr))
