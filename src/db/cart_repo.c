@@ -7,13 +7,6 @@
 
 #define ER_DUP_ENTRY 1062
 
-static int run(db_stmt *st)
-{
-    int rc = db_exec(st);
-    db_reset(st);
-    return rc;
-}
-
 int cart_repo_find_user(db_conn *c, int64_t user_id, int64_t *cart_id, char public_id[33], bool lock)
 {
     db_stmt *st = db_prepare(c, lock ? "SELECT id, public_id FROM carts WHERE open_user_id = ? FOR UPDATE"
@@ -74,7 +67,7 @@ int cart_repo_set_status(db_conn *c, int64_t cart_id, const char *status)
     if (!st) return -1;
     db_bind_text(st, 0, status, -1);
     db_bind_int64(st, 1, cart_id);
-    return run(st);
+    return db_run(st);
 }
 
 int cart_repo_claim(db_conn *c, int64_t cart_id, int64_t user_id)
@@ -167,7 +160,7 @@ int cart_repo_put(db_conn *c, int64_t cart_id, int64_t variant_id, int quantity,
     db_bind_int64(st, 3, price_at_add);
     db_bind_int64(st, 4, saved);
     db_bind_int64(st, 5, restored);
-    return run(st);
+    return db_run(st);
 }
 
 int cart_repo_set_quantity(db_conn *c, int64_t cart_id, int64_t variant_id, int quantity)
@@ -177,7 +170,7 @@ int cart_repo_set_quantity(db_conn *c, int64_t cart_id, int64_t variant_id, int 
     db_bind_int64(st, 0, quantity);
     db_bind_int64(st, 1, cart_id);
     db_bind_int64(st, 2, variant_id);
-    return run(st);
+    return db_run(st);
 }
 
 int cart_repo_set_saved(db_conn *c, int64_t cart_id, int64_t variant_id, bool saved)
@@ -187,7 +180,7 @@ int cart_repo_set_saved(db_conn *c, int64_t cart_id, int64_t variant_id, bool sa
     db_bind_int64(st, 0, saved);
     db_bind_int64(st, 1, cart_id);
     db_bind_int64(st, 2, variant_id);
-    return run(st);
+    return db_run(st);
 }
 
 int cart_repo_remove(db_conn *c, int64_t cart_id, int64_t variant_id)
@@ -210,7 +203,7 @@ int cart_repo_clear_restored(db_conn *c, int64_t cart_id)
     db_stmt *st = db_prepare(c, "UPDATE cart_lines SET restored = 0 WHERE cart_id = ? AND restored = 1");
     if (!st) return -1;
     db_bind_int64(st, 0, cart_id);
-    return run(st);
+    return db_run(st);
 }
 
 int cart_repo_count(db_conn *c, int64_t cart_id)

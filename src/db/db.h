@@ -68,6 +68,15 @@ uint64_t db_insert_id(db_stmt *st);
  * called before the statement is executed again. */
 void db_reset(db_stmt *st);
 
+/* The short forms repositories use (each executes, then resets):
+ *   db_run        a statement whose rows do not matter: 0 or -1
+ *   db_run_count  the rows it changed, or -1
+ *   db_run_int    the first column of its first row into *v (may be NULL):
+ *                 1 a row, 0 none, -1 an error */
+int db_run(db_stmt *st);
+long long db_run_count(db_stmt *st);
+int db_run_int(db_stmt *st, int64_t *v);
+
 /* s with LIKE's own characters (%, _ and backslash) escaped, so what was typed is
  * matched as itself: bind it to "… LIKE CONCAT(?, '%')". malloc'd: free it. */
 char *db_like_escape(const char *s);

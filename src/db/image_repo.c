@@ -5,13 +5,6 @@
 
 #include <string.h>
 
-static int run(db_stmt *st)
-{
-    int rc = db_exec(st);
-    db_reset(st);
-    return rc;
-}
-
 int image_repo_product(db_conn *c, int64_t product_id, bool lock, image_product *out)
 {
     db_stmt *st = db_prepare(c, lock ? "SELECT id, slug, name, active FROM products WHERE id = ? FOR UPDATE"
@@ -80,7 +73,7 @@ int image_repo_set_alt(db_conn *c, int64_t image_id, const char *alt)
     if (!st) return -1;
     db_bind_text(st, 0, alt, -1);
     db_bind_int64(st, 1, image_id);
-    return run(st);
+    return db_run(st);
 }
 
 int image_repo_set_position(db_conn *c, int64_t image_id, int position)
@@ -89,7 +82,7 @@ int image_repo_set_position(db_conn *c, int64_t image_id, int position)
     if (!st) return -1;
     db_bind_int64(st, 0, position);
     db_bind_int64(st, 1, image_id);
-    return run(st);
+    return db_run(st);
 }
 
 int image_repo_delete(db_conn *c, int64_t image_id)
@@ -97,5 +90,5 @@ int image_repo_delete(db_conn *c, int64_t image_id)
     db_stmt *st = db_prepare(c, "DELETE FROM product_images WHERE id = ?");
     if (!st) return -1;
     db_bind_int64(st, 0, image_id);
-    return run(st);
+    return db_run(st);
 }

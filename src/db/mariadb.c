@@ -550,3 +550,29 @@ int db_exec_script(db_conn *c, const char *sql, size_t len)
     mysql_set_server_option(c->my, MYSQL_OPTION_MULTI_STATEMENTS_OFF);
     return rc;
 }
+
+int db_run(db_stmt *st)
+{
+    int rc = db_exec(st);
+    db_reset(st);
+    return rc;
+}
+
+long long db_run_count(db_stmt *st)
+{
+    if (db_exec(st) < 0) {
+        db_reset(st);
+        return -1;
+    }
+    long long n = (long long)db_affected_rows(st);
+    db_reset(st);
+    return n;
+}
+
+int db_run_int(db_stmt *st, int64_t *v)
+{
+    int rc = db_exec(st) < 0 ? -1 : db_fetch(st);
+    if (rc == 1 && v) *v = db_col_int64(st, 0);
+    db_reset(st);
+    return rc < 0 ? -1 : rc;
+}

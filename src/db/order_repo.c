@@ -10,24 +10,6 @@
 
 #define ER_DUP_ENTRY 1062
 
-static int run(db_stmt *st)
-{
-    int rc = db_exec(st);
-    db_reset(st);
-    return rc;
-}
-
-static long long run_count(db_stmt *st)
-{
-    if (db_exec(st) < 0) {
-        db_reset(st);
-        return -1;
-    }
-    long long n = (long long)db_affected_rows(st);
-    db_reset(st);
-    return n;
-}
-
 /* "?,?,?" for n placeholders (n ≤ ORDER_MAX_LINES): statements are built from
  * this fixed fragment, never from values. */
 static void placeholders(char *out, size_t outlen, int n)
@@ -97,7 +79,7 @@ int order_repo_take_stock(db_conn *c, int64_t variant_id, int qty)
     db_bind_int64(st, 0, qty);
     db_bind_int64(st, 1, variant_id);
     db_bind_int64(st, 2, qty);
-    long long n = run_count(st);
+    long long n = db_run_count(st);
     return n < 0 ? -1 : n == 1;
 }
 
@@ -107,7 +89,7 @@ int order_repo_return_stock(db_conn *c, int64_t variant_id, int qty)
     if (!st) return -1;
     db_bind_int64(st, 0, qty);
     db_bind_int64(st, 1, variant_id);
-    return run(st);
+    return db_run(st);
 }
 
 int order_repo_add_sold(db_conn *c, int64_t product_id, int qty)
@@ -119,7 +101,7 @@ int order_repo_add_sold(db_conn *c, int64_t product_id, int qty)
     db_bind_int64(st, 0, qty);
     db_bind_int64(st, 1, qty);
     db_bind_int64(st, 2, product_id);
-    return run(st);
+    return db_run(st);
 }
 
 int order_repo_insert(db_conn *c, const order_row *o, const char *idempotency_key, int64_t *id_out)
@@ -188,7 +170,7 @@ int order_repo_insert_line(db_conn *c, int64_t order_id, const order_line_row *l
     db_bind_int64(st, i++, l->line_total);
     db_bind_int64(st, i++, l->tax_rate_bp);
     db_bind_int64(st, i++, l->tax);
-    return run(st);
+    return db_run(st);
 }
 
 int order_repo_insert_payment(db_conn *c, const payment_row *p, int64_t *id_out)
@@ -219,7 +201,7 @@ int order_repo_set_payment(db_conn *c, int64_t payment_id, const char *ref, cons
     db_bind_text(st, 0, ref, -1);
     db_bind_text(st, 1, client_secret ? client_secret : "", -1);
     db_bind_int64(st, 2, payment_id);
-    return run(st);
+    return db_run(st);
 }
 
 int order_repo_payment_status(db_conn *c, int64_t payment_id, const char *status, int64_t refunded_amount)
@@ -229,7 +211,7 @@ int order_repo_payment_status(db_conn *c, int64_t payment_id, const char *status
     db_bind_text(st, 0, status, -1);
     db_bind_int64(st, 1, refunded_amount);
     db_bind_int64(st, 2, payment_id);
-    return run(st);
+    return db_run(st);
 }
 
 int order_repo_event(db_conn *c, int64_t order_id, const char *from, const char *to, const char *actor, const char *note)
@@ -242,7 +224,7 @@ int order_repo_event(db_conn *c, int64_t order_id, const char *from, const char 
     db_bind_text(st, 2, to, -1);
     db_bind_text(st, 3, actor, -1);
     db_bind_text(st, 4, note ? note : "", -1);
-    return run(st);
+    return db_run(st);
 }
 
 int order_repo_set_status(db_conn *c, int64_t order_id, const char *status)
@@ -253,7 +235,7 @@ int order_repo_set_status(db_conn *c, int64_t order_id, const char *status)
     db_bind_text(st, 0, status, -1);
     db_bind_text(st, 1, status, -1);
     db_bind_int64(st, 2, order_id);
-    return run(st);
+    return db_run(st);
 }
 
 #define ORDER_COLS                                                                                                   \
@@ -505,7 +487,7 @@ int order_repo_webhook_first(db_conn *c, const char *provider, const char *event
     db_bind_text(st, 0, provider, -1);
     db_bind_text(st, 1, event_id, -1);
     db_bind_text(st, 2, type, -1);
-    long long n = run_count(st);
+    long long n = db_run_count(st);
     return n < 0 ? -1 : n == 1;
 }
 
@@ -516,7 +498,7 @@ int order_repo_verify_reviews(db_conn *c, int64_t order_id)
                                 "WHERE o.id = ? AND o.user_id IS NOT NULL AND r.user_id = o.user_id");
     if (!st) return -1;
     db_bind_int64(st, 0, order_id);
-    return run(st);
+    return db_run(st);
 }
 
 /* ---------- the admin portal's order list ---------- */

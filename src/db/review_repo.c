@@ -3,15 +3,6 @@
 
 #include <string.h>
 
-/* One row, one integer column: 1 (with *v), 0 when no row, -1 on error. */
-static int one_int(db_stmt *st, int64_t *v)
-{
-    int rc = db_exec(st) < 0 ? -1 : db_fetch(st);
-    if (rc == 1 && v) *v = db_col_int64(st, 0);
-    db_reset(st);
-    return rc < 0 ? -1 : rc;
-}
-
 int review_repo_bought(db_conn *c, int64_t user_id, int64_t product_id)
 {
     db_stmt *st = db_prepare(c, "SELECT 1 FROM orders o JOIN order_lines l ON l.order_id = o.id "
@@ -20,7 +11,7 @@ int review_repo_bought(db_conn *c, int64_t user_id, int64_t product_id)
     if (!st) return -1;
     db_bind_int64(st, 0, user_id);
     db_bind_int64(st, 1, product_id);
-    return one_int(st, NULL);
+    return db_run_int(st, NULL);
 }
 
 int review_repo_exists(db_conn *c, int64_t user_id, int64_t product_id)
@@ -29,7 +20,7 @@ int review_repo_exists(db_conn *c, int64_t user_id, int64_t product_id)
     if (!st) return -1;
     db_bind_int64(st, 0, user_id);
     db_bind_int64(st, 1, product_id);
-    return one_int(st, NULL);
+    return db_run_int(st, NULL);
 }
 
 int review_repo_product(db_conn *c, const char *slug, int64_t *product_id)
@@ -37,7 +28,7 @@ int review_repo_product(db_conn *c, const char *slug, int64_t *product_id)
     db_stmt *st = db_prepare(c, "SELECT id FROM products WHERE slug = ? AND active = 1");
     if (!st) return -1;
     db_bind_text(st, 0, slug, -1);
-    return one_int(st, product_id);
+    return db_run_int(st, product_id);
 }
 
 /* ---------- moderation ---------- */
@@ -115,7 +106,7 @@ int review_repo_search(db_conn *c, arena *a, const review_filter *f, int offset,
     if (!st) return -1;
     bind_filter(st, f);
     int64_t n = 0;
-    if (one_int(st, &n) < 0) return -1;
+    if (db_run_int(st, &n) < 0) return -1;
     *total = n;
     if (!(st = db_prepare(c, list_sql[f->by_rating ? 1 : 0][f->desc ? 1 : 0]))) return -1;
     int i = bind_filter(st, f);
@@ -137,11 +128,11 @@ int review_repo_lock(db_conn *c, arena *a, int64_t id, review_row *out)
     db_stmt *st = db_prepare(c, "SELECT product_id FROM reviews WHERE id = ?");
     if (!st) return -1;
     db_bind_int64(st, 0, id);
-    int r = one_int(st, &product_id);
+    int r = db_run_int(st, &product_id);
     if (r != 1) return r;
     if (!(st = db_prepare(c, "SELECT id FROM products WHERE id = ? FOR UPDATE"))) return -1;
     db_bind_int64(st, 0, product_id);
-    if (one_int(st, &locked) != 1) return -1;
+    if (db_run_int(st, &locked) != 1) return -1;
     /* the review as it is now (a locking read sees the latest version) */
     if (!(st = db_prepare(c, "SELECT " ROW_COLS ROW_FROM " WHERE r.id = ? FOR UPDATE"))) return -1;
     db_bind_int64(st, 0, id);

@@ -9,25 +9,6 @@
 
 #define ER_DUP_ENTRY 1062
 
-static int run(db_stmt *st)
-{
-    int rc = db_exec(st);
-    db_reset(st);
-    return rc;
-}
-
-/* affected rows of a statement, or -1 */
-static long long run_count(db_stmt *st)
-{
-    if (db_exec(st) < 0) {
-        db_reset(st);
-        return -1;
-    }
-    long long n = (long long)db_affected_rows(st);
-    db_reset(st);
-    return n;
-}
-
 #define USER_COLS                                                                                              \
     "id, email, name, COALESCE(phone, ''), email_verified_at IS NOT NULL, phone_verified_at IS NOT NULL, "     \
     "password_hash, role, status, second_factor, COALESCE(totp_secret, ''), COALESCE(totp_pending, ''), "     \
@@ -129,7 +110,7 @@ int user_repo_set_password(db_conn *c, int64_t id, const char *hash)
     if (!st) return -1;
     db_bind_text(st, 0, hash, -1);
     db_bind_int64(st, 1, id);
-    return run(st);
+    return db_run(st);
 }
 
 int user_repo_set_verified(db_conn *c, int64_t id)
@@ -137,7 +118,7 @@ int user_repo_set_verified(db_conn *c, int64_t id)
     db_stmt *st = db_prepare(c, "UPDATE users SET email_verified_at = COALESCE(email_verified_at, NOW()) WHERE id = ?");
     if (!st) return -1;
     db_bind_int64(st, 0, id);
-    return run(st);
+    return db_run(st);
 }
 
 int user_repo_set_status(db_conn *c, int64_t id, const char *status)
@@ -146,7 +127,7 @@ int user_repo_set_status(db_conn *c, int64_t id, const char *status)
     if (!st) return -1;
     db_bind_text(st, 0, status, -1);
     db_bind_int64(st, 1, id);
-    return run(st);
+    return db_run(st);
 }
 
 int user_repo_set_name(db_conn *c, int64_t id, const char *name)
@@ -155,7 +136,7 @@ int user_repo_set_name(db_conn *c, int64_t id, const char *name)
     if (!st) return -1;
     db_bind_text(st, 0, name, -1);
     db_bind_int64(st, 1, id);
-    return run(st);
+    return db_run(st);
 }
 
 int user_repo_set_phone(db_conn *c, int64_t id, const char *phone, bool verified)
@@ -193,7 +174,7 @@ int user_repo_set_second_factor(db_conn *c, int64_t id, const char *kind, const 
         db_bind_text(st, 0, kind, -1);
         db_bind_int64(st, 1, id);
     }
-    return run(st);
+    return db_run(st);
 }
 
 int user_repo_set_totp_pending(db_conn *c, int64_t id, const unsigned char *sealed, size_t len)
@@ -203,7 +184,7 @@ int user_repo_set_totp_pending(db_conn *c, int64_t id, const unsigned char *seal
     if (sealed) db_bind_blob(st, 0, sealed, len);
     else db_bind_null(st, 0);
     db_bind_int64(st, 1, id);
-    return run(st);
+    return db_run(st);
 }
 
 int user_repo_token_insert(db_conn *c, int64_t user_id, const char *purpose, const char *hash_hex, int ttl_seconds)
@@ -215,7 +196,7 @@ int user_repo_token_insert(db_conn *c, int64_t user_id, const char *purpose, con
     db_bind_text(st, 1, purpose, -1);
     db_bind_text(st, 2, hash_hex, -1);
     db_bind_int64(st, 3, ttl_seconds);
-    return run(st);
+    return db_run(st);
 }
 
 int user_repo_token_use(db_conn *c, const char *purpose, const char *hash_hex, int64_t *user_id)
@@ -240,7 +221,7 @@ int user_repo_token_use(db_conn *c, const char *purpose, const char *hash_hex, i
     st = db_prepare(c, "UPDATE user_tokens SET used_at = NOW() WHERE id = ?");
     if (!st) return -1;
     db_bind_int64(st, 0, token_id);
-    return run(st) < 0 ? -1 : 1;
+    return db_run(st) < 0 ? -1 : 1;
 }
 
 int user_repo_tokens_revoke(db_conn *c, int64_t user_id, const char *purpose)
@@ -249,7 +230,7 @@ int user_repo_tokens_revoke(db_conn *c, int64_t user_id, const char *purpose)
     if (!st) return -1;
     db_bind_int64(st, 0, user_id);
     db_bind_text(st, 1, purpose, -1);
-    return run(st);
+    return db_run(st);
 }
 
 int user_repo_recovery_replace(db_conn *c, int64_t user_id, char hashes[][65], int n)
@@ -257,13 +238,13 @@ int user_repo_recovery_replace(db_conn *c, int64_t user_id, char hashes[][65], i
     db_stmt *st = db_prepare(c, "DELETE FROM recovery_codes WHERE user_id = ?");
     if (!st) return -1;
     db_bind_int64(st, 0, user_id);
-    if (run(st) < 0) return -1;
+    if (db_run(st) < 0) return -1;
     for (int i = 0; i < n; i++) {
         st = db_prepare(c, "INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)");
         if (!st) return -1;
         db_bind_int64(st, 0, user_id);
         db_bind_text(st, 1, hashes[i], -1);
-        if (run(st) < 0) return -1;
+        if (db_run(st) < 0) return -1;
     }
     return 0;
 }
@@ -275,7 +256,7 @@ int user_repo_recovery_use(db_conn *c, int64_t user_id, const char *hash_hex)
     if (!st) return -1;
     db_bind_int64(st, 0, user_id);
     db_bind_text(st, 1, hash_hex, -1);
-    long long n = run_count(st);
+    long long n = db_run_count(st);
     return n < 0 ? -1 : n > 0;
 }
 
@@ -400,7 +381,7 @@ int address_repo_delete(db_conn *c, int64_t user_id, int64_t id)
     if (!st) return -1;
     db_bind_int64(st, 0, user_id);
     db_bind_int64(st, 1, id);
-    long long n = run_count(st);
+    long long n = db_run_count(st);
     return n < 0 ? -1 : n > 0;
 }
 
@@ -413,7 +394,7 @@ int address_repo_set_default(db_conn *c, int64_t user_id, int64_t id)
     if (!st) return -1;
     db_bind_int64(st, 0, id);
     db_bind_int64(st, 1, user_id);
-    return run(st) < 0 ? -1 : 1;
+    return db_run(st) < 0 ? -1 : 1;
 }
 
 int address_repo_count(db_conn *c, int64_t user_id)
@@ -452,13 +433,13 @@ int prefs_repo_set_sizes(db_conn *c, int64_t user_id, char (*sizes)[13], int n)
     db_stmt *st = db_prepare(c, "DELETE FROM saved_sizes WHERE user_id = ?");
     if (!st) return -1;
     db_bind_int64(st, 0, user_id);
-    if (run(st) < 0) return -1;
+    if (db_run(st) < 0) return -1;
     for (int i = 0; i < n; i++) {
         st = db_prepare(c, "INSERT IGNORE INTO saved_sizes (user_id, size_key) VALUES (?, ?)");
         if (!st) return -1;
         db_bind_int64(st, 0, user_id);
         db_bind_text(st, 1, sizes[i], -1);
-        if (run(st) < 0) return -1;
+        if (db_run(st) < 0) return -1;
     }
     return 0;
 }
@@ -484,14 +465,14 @@ int prefs_repo_set_brands(db_conn *c, int64_t user_id, char (*slugs)[81], int n)
     db_stmt *st = db_prepare(c, "DELETE FROM saved_brands WHERE user_id = ?");
     if (!st) return -1;
     db_bind_int64(st, 0, user_id);
-    if (run(st) < 0) return -1;
+    if (db_run(st) < 0) return -1;
     int saved = 0;
     for (int i = 0; i < n; i++) {
         st = db_prepare(c, "INSERT IGNORE INTO saved_brands (user_id, brand_id) SELECT ?, id FROM brands WHERE slug = ?");
         if (!st) return -1;
         db_bind_int64(st, 0, user_id);
         db_bind_text(st, 1, slugs[i], -1);
-        long long k = run_count(st);
+        long long k = db_run_count(st);
         if (k < 0) return -1;
         saved += (int)k;
     }
@@ -509,7 +490,7 @@ int user_repo_anonymise(db_conn *c, int64_t id)
         db_stmt *st = db_prepare(c, wipe[i]);
         if (!st) return -1;
         db_bind_int64(st, 0, id);
-        if (run(st) < 0) return -1;
+        if (db_run(st) < 0) return -1;
     }
     db_stmt *st = db_prepare(c, "UPDATE users SET email = CONCAT('deleted-', id, '@invalid'), name = '', phone = NULL, "
                                 "phone_verified_at = NULL, email_verified_at = NULL, password_hash = '', "
@@ -517,5 +498,5 @@ int user_repo_anonymise(db_conn *c, int64_t id)
                                 "deleted_at = NOW() WHERE id = ?");
     if (!st) return -1;
     db_bind_int64(st, 0, id);
-    return run(st);
+    return db_run(st);
 }

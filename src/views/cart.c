@@ -99,17 +99,26 @@ static json_t *cart_json(const cart *c)
     return out;
 }
 
-static void cart_page(http_request *req, http_response *res, int status, const shop_error *e)
+/* The caller's bag (free() it), or NULL with the error page answered. */
+static cart *bag_of(http_request *req, http_response *res, cart_owner *o)
 {
-    cart_owner o = owner_of(req);
+    *o = owner_of(req);
     cart *c = malloc(sizeof *c);
     if (!c) abort();
-    shop_error le;
-    if (cart_load(&o, c, &le) != SHOP_OK) {
+    shop_error e;
+    if (cart_load(o, c, &e) != SHOP_OK) {
         free(c);
-        view_shop_error(req, res, &le);
-        return;
+        view_shop_error(req, res, &e);
+        return NULL;
     }
+    return c;
+}
+
+static void cart_page(http_request *req, http_response *res, int status, const shop_error *e)
+{
+    cart_owner o;
+    cart *c = bag_of(req, res, &o);
+    if (!c) return;
     json_t *ctx = json_pack("{s:s,s:o}", "page_title", "Your bag", "cart", cart_json(c));
     if (e) json_object_set_new(ctx, "error", json_string(e->message));
     /* the header's number follows what the page shows */
@@ -274,15 +283,9 @@ static json_t *countries_json(const char *chosen)
 
 static void checkout_page(http_request *req, http_response *res, int status, const shop_error *e)
 {
-    cart_owner o = owner_of(req);
-    cart *c = malloc(sizeof *c);
-    if (!c) abort();
-    shop_error le;
-    if (cart_load(&o, c, &le) != SHOP_OK) {
-        free(c);
-        view_shop_error(req, res, &le);
-        return;
-    }
+    cart_owner o;
+    cart *c = bag_of(req, res, &o);
+    if (!c) return;
     if (c->active == 0) {
         free(c);
         res_redirect(res, 303, "/cart");
