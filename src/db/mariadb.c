@@ -248,7 +248,13 @@ db_stmt *db_prepare(db_conn *c, const char *sql)
     s->hash = h;
     s->sql = strdup(sql);
     if (!c->my && !db_conn_get()) { free_stmt(s); return NULL; }
-    if (prepare_handle(s) < 0) {
+    bool was_in_tx = c->in_tx;
+    /* A connection the server dropped (a restart, a kill) shows first here
+     * when this thread's next statement is one it has not prepared yet:
+     * outside a transaction, prepare it once more on a fresh connection, as
+     * db_exec runs a statement again; inside one, the caller must see the
+     * failure (the transaction is gone). */
+    if (prepare_handle(s) < 0 && (was_in_tx || c->my || !db_conn_get() || prepare_handle(s) < 0)) {
         log_error("mariadb: %s in: %.200s", thread_err, sql);
         free_stmt(s);
         return NULL;
