@@ -58,6 +58,7 @@ void view_page(http_request *req, http_response *res, int status, const char *na
 {
     const web_session *s = req->session;
     json_object_set_new(ctx, "cart_items", json_integer(s ? s->cart_items : 0));
+    json_object_set_new(ctx, "bag_full", json_boolean(s && s->cart_items > 0)); /* 0 pairs: no badge */
     if (s) {
         json_object_set_new(ctx, "csrf", json_string(s->csrf));
         if (s->level == SESSION_FULL)

@@ -40,6 +40,7 @@ void views_header_fragment(http_request *req, http_response *res)
         /* the token lets site.js post the shared pages' forms (add to bag) */
         json_object_set_new(ctx, "csrf", json_string(s->csrf));
         json_object_set_new(ctx, "cart_items", json_integer(s->cart_items));
+        json_object_set_new(ctx, "bag_full", json_boolean(s->cart_items > 0));
     } else {
         json_object_set_new(ctx, "cart_items", json_integer(0));
     }
