@@ -56,11 +56,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from common import (
-    REPO, CannotMeasure, CpuMeter, Disturbed, check_stack, env_default, fetch, fmt_ratio, loadavg, release_test_stack,
+    INSTANCE, REPO, CannotMeasure, CpuMeter, Disturbed, check_stack, env_default, fetch, fmt_ratio, loadavg,
     same_stack, say, stack_env, stack_identity, stack_service, use_test_stack, wait_quiet, wrk)
 from loadgen import (
     LIVE, AppClient, Nets, PrivateNginx, Sql, backlog, build_shim, in_list, jobs_state, line_of, metrics, note,
-    page_cache, route_mean_ms, shopper_ip, wait_drained, wrk_once)
+    page_cache, release_stack, route_mean_ms, shopper_ip, wait_drained, wrk_once)
 from store_bench import discover
 
 TARGET_ORDERS = 500
@@ -108,6 +108,15 @@ class Bench:
     # ------------------------------------------------------------ guards
 
     def guard(self):
+        """The stack is still the same processes. On the shared test stack
+        tests starting mean abort (check_stack). On a private instance
+        (SHOEASE_STACK_INSTANCE) tests elsewhere only compete for the CPUs:
+        the quiet-machine check before each measurement waits for that and
+        prints what it saw, so only a replaced stack aborts."""
+        if INSTANCE:
+            if not same_stack(self.ident, IDENT):
+                raise Disturbed("the benchmark's stack was stopped or replaced meanwhile")
+            return
         check_stack(self.ident, IDENT, self.args.busy_wait)
 
     def quiet(self):
@@ -417,7 +426,9 @@ def main():
 
     try:
         try:
-            state, started = use_test_stack(args.app, args.no_start, args.force, args.busy_wait)
+            # a private instance is not used by tests elsewhere: they only
+            # share the CPUs, which the quiet-machine check covers
+            state, started = use_test_stack(args.app, args.no_start, args.force or bool(INSTANCE), args.busy_wait)
         except CannotMeasure as e:
             say("bench: %s" % e)
             return 2
@@ -567,8 +578,9 @@ def main():
         if bench and bench.original_stock and unchanged:
             with contextlib.suppress(Exception):
                 bench.set_stock(bench.original_stock)
-                say("   the stock of the %d variants used is as it was before the benchmark" % len(bench.original_stock))
-        release_test_stack(started, ident, args.keep_up, IDENT)
+                say("   the stock of the %d variants used is as it was before the benchmark"
+                    % len(bench.original_stock))
+        release_stack(started, ident, args.keep_up, IDENT)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -678,10 +690,14 @@ def report(args, bench, results, paused, page_bytes, warm):
             " requests at once (WORKERS x WORKER_THREADS)" % (
                 median([r["app_ms"] for r in cr]), workers_note(bench.env)))
         if paused:
-            pc = paused["cpu"]
-            say("   worker stopped: %s orders/s; CPU %s; machine %.0f%% busy" % (
-                fmt_n(paused["rate"]), ", ".join("%s %.0f" % (k, pc.get(k, 0)) for k in CPU_NAMES if pc.get(k, 0) >= 1),
-                pc.get("machine", 0)))
+            pc, pd = paused["cpu"], paused["status_delta"]
+            po = max(1, paused["verify"]["orders"])
+            say("   job worker stopped: %s orders/s; CPU %s; machine %.0f%% busy; MariaDB per order %.1f statements,"
+                " %.2f fsyncs, %.2f row-lock waits; POST /checkout %.1f ms inside the app" % (
+                    fmt_n(paused["rate"]),
+                    ", ".join("%s %.0f" % (k, pc.get(k, 0)) for k in CPU_NAMES if pc.get(k, 0) >= 1),
+                    pc.get("machine", 0), pd["Questions"] / po, pd["Innodb_data_fsyncs"] / po,
+                    pd["Innodb_row_lock_waits"] / po, paused["app_ms"]))
 
     say()
     say("== targets (issue 9): >= %d orders/s placed; 0 oversold units" % TARGET_ORDERS)

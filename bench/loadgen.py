@@ -30,7 +30,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from common import HERE, CannotMeasure, say
+from common import HERE, INSTANCE, STACK, REPO, CannotMeasure, release_test_stack, same_stack, say
 
 ONCE_LUA = HERE / "wrk" / "once.lua"
 SHIM_SRC = HERE / "wrk" / "srcaddr.c"
@@ -71,14 +71,15 @@ class Nets:
         return self.n
 
 
-def wrk_once(lines_file, port, conns, threads, duration, shim, net, timeout="5s"):
+def wrk_once(lines_file, port, conns, threads, duration, shim, net, timeout="5s", close=False):
     """Send each prepared request of lines_file once through nginx
-    (https://127.0.0.1:port), every connection from its own 127.net.x.y.
+    (https://127.0.0.1:port), every connection from its own 127.net.x.y
+    (close: every request on a new connection, so from a new address).
     Returns once.lua's figures (see there) plus 'raw'."""
     host = "localhost:%d" % port
     argv = ["wrk", "-t%d" % threads, "-c%d" % conns, "-d%s" % duration, "--timeout", timeout, "--latency",
             "-s", str(ONCE_LUA), "https://127.0.0.1:%d/" % port, "--",
-            str(lines_file), host, "https://" + host, str(threads)]
+            str(lines_file), host, "https://" + host, str(threads)] + (["close"] if close else [])
     env = dict(os.environ, LD_PRELOAD=shim, SRCADDR_NET=str(net))
     secs = float(re.sub(r"[a-z]+$", "", duration)) * {"s": 1, "m": 60}.get(duration[-1], 1)
     try:
@@ -94,17 +95,6 @@ def wrk_once(lines_file, port, conns, threads, duration, shim, net, timeout="5s"
         res["status"] = {}
     res["raw"] = out
     return res
-
-
-def wrk_once_async(*a, **kw):
-    """wrk_once in a thread: (thread, result dict filled when it ends)."""
-    box = {}
-
-    def run():
-        box.update(wrk_once(*a, **kw))
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    return t, box
 
 
 # ------------------------------------------------------------------ SQL
@@ -321,12 +311,19 @@ class PrivateNginx:
         self.proc = None
 
 
-def fmt_ms(us):
-    return "%.0f" % (us / 1000.0) if us == us else "-"
-
-
-def pct_line(values):
-    return "%s (%s-%s)" % tuple("{:,.0f}".format(v) for v in (sorted(values)[len(values) // 2], min(values), max(values)))
+def release_stack(started, ident, keep_up, names):
+    """common.release_test_stack, except that on a private instance
+    (SHOEASE_STACK_INSTANCE) tests running elsewhere do not keep this from
+    stopping the stack it started: only a replaced stack does."""
+    if not (INSTANCE and started and ident is not None):
+        return release_test_stack(started, ident, keep_up, names)
+    if not same_stack(ident, names):
+        say("== not stopping the test stack: it is no longer the one this started")
+    elif keep_up:
+        say("== the test stack stays up (--keep-up): stack.py down --profile test")
+    else:
+        say("== stopping the test stack this started")
+        subprocess.run(STACK + ["down", "--profile", "test"], cwd=REPO)
 
 
 def note(msg):

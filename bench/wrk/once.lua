@@ -2,12 +2,15 @@
 -- forms are single-use: a second post of a checkout form answers with the
 -- order the first one placed), and count the answers.
 --
---   wrk -t2 -c128 -d10s -s bench/wrk/once.lua https://127.0.0.1:PORT/ -- FILE HOST ORIGIN
+--   wrk -t2 -c128 -d10s -s bench/wrk/once.lua https://127.0.0.1:PORT/ -- FILE HOST ORIGIN THREADS [close]
 --
 -- FILE has one prepared request per line, tab-separated:
 --   METHOD  PATH  COOKIE  BODY          (BODY form-urlencoded, "" for none)
 -- HOST is sent as Host (e.g. localhost:36443), ORIGIN as Origin on requests
--- with a body (e.g. https://localhost:36443). wrk thread k (of n) sends lines
+-- with a body (e.g. https://localhost:36443), THREADS is wrk's -t. "close"
+-- sends every request with Connection: close: each on a connection of its own
+-- (with bench/wrk/srcaddr.c, from an address of its own: one client, one
+-- request, as sign-ins come). wrk thread k (of n) sends lines
 -- k, k+n, k+2n ...; a thread that has sent all of its lines stops itself
 -- (its own connections' answers still in flight are then not counted, as at
 -- the end of -d). wrk's own "Requests/sec" divides by -d even when the lines
@@ -50,6 +53,7 @@ end
 function init(args)
    local file, host, origin = args[1], args[2], args[3]
    local nthreads = tonumber(args[4] or "0")
+   local close = args[5] == "close"
    reqs, sent, answered = {}, 0, 0
    status, location = {}, {}
    sold_out, only_left, t_first, t_last = 0, 0, 0, 0
@@ -59,6 +63,7 @@ function init(args)
          if i % nthreads == tid then
             local f = split(line)
             local headers = {Host = host}
+            if close then headers["Connection"] = "close" end
             if f[3] and f[3] ~= "" then headers["Cookie"] = f[3] end
             local body = f[4]
             if body and body ~= "" then
