@@ -25,23 +25,29 @@ static void placeholders(char *out, size_t outlen, int n)
 int order_repo_lock_variants(db_conn *c, const int64_t *ids, int n, locked_variant *out)
 {
     if (n <= 0 || n > ORDER_MAX_LINES) return n == 0 ? 0 : -1;
-    char ph[ORDER_MAX_LINES * 2 + 1], sql[1200];
+    char ph[ORDER_MAX_LINES * 2 + 1], sql[1600];
     placeholders(ph, sizeof ph, n);
-    /* FOR UPDATE locks the rows of every table the statement joins: the
-     * variants and their products (stock, price, active: what the order
-     * depends on) must be locked, but brands and colours — a few rows shared
-     * by the whole catalogue — must not: joined here, every checkout of a
-     * brand or a colour waited for the one before it to commit (the checkout
-     * benchmark, bench/checkout_bench.py, found most lock waits on them).
-     * Their names, copied onto the order lines, come from scalar subqueries,
-     * which a locking read does not lock (MariaDB 10.11; MySQL documents the
-     * same), in the same round trip. */
+    /* FOR UPDATE locks the rows of every table the statement joins, so it
+     * joins nothing: only the variants are locked — their stock is what two
+     * checkouts must not both take. Everything else (the product's price,
+     * name, tax class; brand and colour names) comes from scalar
+     * subqueries, which a locking read does not lock (MariaDB 10.11; MySQL
+     * documents the same), in the same round trip. Joined, every checkout of
+     * a product, a brand or a colour waited for the one before it to commit
+     * (the checkout benchmark, bench/checkout_bench.py, found the lock waits
+     * there). A price changed by staff after this read does not reach this
+     * order: the shopper pays what they saw and the total was checked. */
     snprintf(sql, sizeof sql,
-             "SELECT v.id, v.product_id, v.stock, p.price, p.active, v.sku, p.name, p.slug, "
-             "COALESCE((SELECT b.name FROM brands b WHERE b.id = p.brand_id), ''), v.size_label, "
-             "COALESCE((SELECT co.name FROM colours co WHERE co.id = v.colour_id), ''), p.tax_class, p.currency "
-             "FROM variants v JOIN products p ON p.id = v.product_id "
-             "WHERE v.id IN (%s) ORDER BY v.id FOR UPDATE",
+             "SELECT v.id, v.product_id, v.stock, "
+             "(SELECT p.price FROM products p WHERE p.id = v.product_id), "
+             "(SELECT p.active FROM products p WHERE p.id = v.product_id), v.sku, "
+             "(SELECT p.name FROM products p WHERE p.id = v.product_id), "
+             "(SELECT p.slug FROM products p WHERE p.id = v.product_id), "
+             "COALESCE((SELECT b.name FROM products p JOIN brands b ON b.id = p.brand_id WHERE p.id = v.product_id), ''), "
+             "v.size_label, COALESCE((SELECT co.name FROM colours co WHERE co.id = v.colour_id), ''), "
+             "(SELECT p.tax_class FROM products p WHERE p.id = v.product_id), "
+             "(SELECT p.currency FROM products p WHERE p.id = v.product_id) "
+             "FROM variants v WHERE v.id IN (%s) ORDER BY v.id FOR UPDATE",
              ph);
     db_stmt *st = db_prepare(c, sql);
     if (!st) return -1;
@@ -92,15 +98,22 @@ int order_repo_return_stock(db_conn *c, int64_t variant_id, int qty)
     return db_run(st);
 }
 
-int order_repo_add_sold(db_conn *c, int64_t product_id, int qty)
+int order_repo_refresh_sold(db_conn *c, int64_t product_id)
 {
-    /* popularity follows real sales (the "most popular" sort) */
-    db_stmt *st = db_prepare(c, "UPDATE products SET sold_count = sold_count + ?, popularity = popularity + ? * 10 "
-                                "WHERE id = ?");
+    /* pairs in orders that stand (not cancelled, not refunded); popularity
+     * moves by ten a pair (signed arithmetic: the columns are unsigned and a
+     * sale given back lowers it; never below 0). The assignments run left to
+     * right: popularity still sees the old sold_count. */
+    db_stmt *st = db_prepare(
+        c, "UPDATE products p SET "
+           "p.popularity = GREATEST(0, CAST(p.popularity AS SIGNED) + 10 * (CAST(COALESCE((SELECT SUM(l.quantity) "
+           "FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE l.product_id = p.id "
+           "AND o.status NOT IN ('cancelled', 'refunded')), 0) AS SIGNED) - CAST(p.sold_count AS SIGNED))), "
+           "p.sold_count = COALESCE((SELECT SUM(l.quantity) FROM order_lines l JOIN orders o ON o.id = l.order_id "
+           "WHERE l.product_id = p.id AND o.status NOT IN ('cancelled', 'refunded')), 0) "
+           "WHERE p.id = ?");
     if (!st) return -1;
-    db_bind_int64(st, 0, qty);
-    db_bind_int64(st, 1, qty);
-    db_bind_int64(st, 2, product_id);
+    db_bind_int64(st, 0, product_id);
     return db_run(st);
 }
 

@@ -63,7 +63,10 @@ int order_repo_lock_variants(db_conn *c, const int64_t *ids, int n, locked_varia
 /* stock -= qty where stock ≥ qty: 1 done, 0 not enough (never negative). */
 int order_repo_take_stock(db_conn *c, int64_t variant_id, int qty);
 int order_repo_return_stock(db_conn *c, int64_t variant_id, int qty);
-int order_repo_add_sold(db_conn *c, int64_t product_id, int qty);
+/* A product's sold_count from the orders that stand, popularity moved with
+ * it (the hourly orders.popularity job; never in a checkout, where it
+ * would lock the product row for every sale). */
+int order_repo_refresh_sold(db_conn *c, int64_t product_id);
 
 /* -2: the idempotency key or the number exists already. */
 int order_repo_insert(db_conn *c, const order_row *o, const char *idempotency_key, int64_t *id_out);

@@ -5,6 +5,7 @@
 #include "core/text.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 int outbox_repo_insert(db_conn *c, const char *type, const char *key, const char *payload, int64_t delay_seconds,
@@ -65,6 +66,21 @@ int outbox_repo_mark_sent(db_conn *c, int64_t id)
     int rc = db_exec(st);
     db_reset(st);
     return rc;
+}
+
+int outbox_repo_mark_sent_many(db_conn *c, const int64_t *ids, int n)
+{
+    if (n <= 0) return 0;
+    if (n > OUTBOX_MARK_MAX) return -1;
+    /* "?,?,…" from a fixed fragment: never values in the SQL text */
+    char sql[200 + 2 * OUTBOX_MARK_MAX];
+    int k = snprintf(sql, sizeof sql, "UPDATE outbox SET sent_at = NOW(6), send_count = send_count + 1 WHERE id IN (");
+    for (int i = 0; i < n; i++) k += snprintf(sql + k, sizeof sql - (size_t)k, i ? ",?" : "?");
+    snprintf(sql + k, sizeof sql - (size_t)k, ")");
+    db_stmt *st = db_prepare(c, sql);
+    if (!st) return -1;
+    for (int i = 0; i < n; i++) db_bind_int64(st, i, ids[i]);
+    return db_run(st);
 }
 
 int outbox_repo_mark_finished(db_conn *c, int64_t id, const char *outcome)

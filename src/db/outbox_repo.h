@@ -26,6 +26,9 @@ int outbox_repo_insert(db_conn *c, const char *type, const char *key, const char
 int outbox_repo_lock_due(db_conn *c, int resend_seconds, int max, outbox_row *out);
 void outbox_rows_free(outbox_row *rows, int n);
 int outbox_repo_mark_sent(db_conn *c, int64_t id);
+/* The same for n rows in one statement (n ≤ OUTBOX_MARK_MAX). */
+#define OUTBOX_MARK_MAX 64
+int outbox_repo_mark_sent_many(db_conn *c, const int64_t *ids, int n);
 /* outcome: "done" or "dead". */
 int outbox_repo_mark_finished(db_conn *c, int64_t id, const char *outcome);
 /* Delete finished rows older than days; count deleted or -1. */

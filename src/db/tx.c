@@ -50,6 +50,13 @@ int db_tx_after_commit(db_tx *tx, void (*fn)(void *arg), void *arg, void (*free_
     return 0;
 }
 
+void *db_tx_hook_arg(db_tx *tx, void (*fn)(void *arg))
+{
+    for (int i = 0; i < tx->nhooks; i++)
+        if (tx->hooks[i].fn == fn) return tx->hooks[i].arg;
+    return NULL;
+}
+
 static void drop_hooks(db_tx *tx, bool run)
 {
     for (int i = 0; i < tx->nhooks; i++) {

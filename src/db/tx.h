@@ -41,5 +41,9 @@ db_conn *db_tx_conn(db_tx *tx);
 /* Run hook(arg) after COMMIT; free_arg(arg) (may be NULL) runs after the
  * hook, or on rollback instead of it. At most 1024 hooks per attempt. */
 int db_tx_after_commit(db_tx *tx, void (*hook)(void *arg), void *arg, void (*free_arg)(void *arg));
+/* The argument of the hook fn registered in this attempt, or NULL: a module
+ * that adds several things to one unit of work (the outbox's rows) keeps
+ * them in ONE hook and sends them together after the commit. */
+void *db_tx_hook_arg(db_tx *tx, void (*fn)(void *arg));
 
 #endif

@@ -11,10 +11,12 @@
 
 #define RELAY_BATCH 100
 
-/* What the after-commit hook sends: the rows this transaction added. */
+/* What the after-commit hook sends: the rows this transaction added, all
+ * in one hook — one pipelined enqueue and one UPDATE for an order's mail,
+ * invoice and event, instead of a round trip and a commit each. */
 struct pending {
-    int n;
-    outbox_row rows[];
+    int n, cap;
+    outbox_row *rows;
 };
 
 static void send_rows(durable_conn *c, outbox_row *rows, int n, bool mark_sent)
@@ -33,8 +35,15 @@ static void send_rows(durable_conn *c, outbox_row *rows, int n, bool mark_sent)
         log_warn("outbox: could not enqueue %d job(s) now (%s); the relay will", n, queue_last_error());
     } else if (mark_sent) {
         db_conn *db = db_conn_get();
-        for (int i = 0; i < n && db; i++)
-            if (results[i] != QUEUE_ERROR) outbox_repo_mark_sent(db, rows[i].id);
+        int64_t ids[OUTBOX_MARK_MAX];
+        int m = 0;
+        for (int i = 0; i < n && db; i++) {
+            if (results[i] != QUEUE_ERROR) ids[m++] = rows[i].id;
+            if (m == OUTBOX_MARK_MAX || (i == n - 1 && m > 0)) {
+                outbox_repo_mark_sent_many(db, ids, m);
+                m = 0;
+            }
+        }
     }
     for (int i = 0; i < n; i++) json_decref(payloads[i]);
     free(payloads);
@@ -52,6 +61,7 @@ static void free_pending(void *arg)
 {
     struct pending *p = arg;
     outbox_rows_free(p->rows, p->n);
+    free(p->rows);
     free(p);
 }
 
@@ -70,14 +80,26 @@ int outbox_add(db_tx *tx, const char *type, const char *key, json_t *payload, in
     int64_t id = 0;
     int rc = outbox_repo_insert(db_tx_conn(tx), type, key, text, delay_seconds, &id);
     if (rc == 0 && id > 0 && delay_seconds <= 0) {
-        /* one hook per row keeps this simple; transactions add a few rows */
-        struct pending *p = malloc(sizeof *p + sizeof(outbox_row));
-        if (!p) abort();
-        p->n = 1;
-        p->rows[0] = (outbox_row){.id = id, .payload = text};
-        snprintf(p->rows[0].type, sizeof p->rows[0].type, "%s", type);
-        snprintf(p->rows[0].key, sizeof p->rows[0].key, "%s", key);
-        return db_tx_after_commit(tx, after_commit, p, free_pending);
+        struct pending *p = db_tx_hook_arg(tx, after_commit);
+        if (!p) {
+            p = calloc(1, sizeof *p);
+            if (!p) abort();
+            if (db_tx_after_commit(tx, after_commit, p, free_pending) < 0) {
+                free(text);
+                return -1;
+            }
+        }
+        if (p->n == p->cap) {
+            p->cap = p->cap ? p->cap * 2 : 4;
+            outbox_row *r = realloc(p->rows, (size_t)p->cap * sizeof *r);
+            if (!r) abort();
+            p->rows = r;
+        }
+        outbox_row *row = &p->rows[p->n++];
+        *row = (outbox_row){.id = id, .payload = text};
+        snprintf(row->type, sizeof row->type, "%s", type);
+        snprintf(row->key, sizeof row->key, "%s", key);
+        return 0;
     }
     free(text);
     return rc;

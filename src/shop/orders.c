@@ -309,7 +309,6 @@ static int place_tx(db_tx *tx, void *arg)
             shop_fail(p->e, SHOP_CONFLICT, "lines", "%s in %s sold out just now.", lv[i]->product_name, lv[i]->size_label);
             return REFUSED;
         }
-        if (order_repo_add_sold(c, lv[i]->product_id, lines[i].quantity) < 0) return DB_TX_FAILED;
     }
 
     /* 7. the order, its lines, payment record and history */
@@ -518,7 +517,6 @@ static int return_stock(db_tx *tx, int64_t order_id)
     for (int i = 0; i < n; i++) {
         if (!rows[i].variant_id) continue; /* the variant was deleted since */
         if (order_repo_return_stock(c, rows[i].variant_id, rows[i].quantity) < 0) return -1;
-        if (order_repo_add_sold(c, rows[i].product_id, -rows[i].quantity) < 0) return -1;
         back[k++] = (catalog_stock_change){rows[i].variant_id, rows[i].quantity};
     }
     /* the pages that show this stock, after commit (only the products', and
@@ -890,11 +888,13 @@ shop_status orders_payment_event(const webhook_event *ev, shop_error *e)
 
 /* ---------- jobs ---------- */
 
-/* Popularity follows sales (order_repo_add_sold) in MariaDB at once, but a
- * sale refreshes only the product's own page (catalog_stock_changed): were
- * every sale to refresh the listings, the "most popular" order would cost
- * the shop its cached listings under a stream of orders. So once an hour
- * the listings of the products sold meanwhile are refreshed here. */
+/* Popularity follows sales: once an hour the products whose orders moved
+ * meanwhile get their sold count from the orders that stand (popularity
+ * moves with it) and their listings refreshed. Not in the checkout: there
+ * it would lock the product row for every sale (each checkout of a shoe
+ * waiting for the one before it), and refreshing listings on every sale
+ * would throw the cached "most popular" listings away under a stream of
+ * orders. */
 #define POPULARITY_WINDOW 3600
 #define POPULARITY_MAX 500
 
@@ -906,8 +906,10 @@ struct popularity {
 static int popularity_tx(db_tx *tx, void *arg)
 {
     struct popularity *p = arg;
+    db_conn *c = db_tx_conn(tx);
     for (int i = 0; i < p->n; i++)
-        if (catalog_product_changed(tx, p->ids[i], true) < 0) return DB_TX_FAILED;
+        if (order_repo_refresh_sold(c, p->ids[i]) < 0 || catalog_product_changed(tx, p->ids[i], true) < 0)
+            return DB_TX_FAILED;
     return DB_TX_OK;
 }
 
