@@ -149,14 +149,18 @@ class SignIn:
         ops, mem = self.hash_params()
         out = {}
         for threads, n in ((1, self.args.hash_n), (os.cpu_count() or 2, self.args.hash_n)):
-            b = self.quiet()
-            r = subprocess.run([str(exe), str(ops), str(mem), str(n), str(threads)], capture_output=True, text=True,
-                               timeout=600)
-            if r.returncode != 0:
-                raise CannotMeasure("argon2_time failed: " + r.stderr.strip())
-            res = json.loads(r.stdout)
-            res["busy"] = b
-            out[threads] = res
+            # best of 3, each after the quiet-machine check: a timing can only
+            # be slowed down by other work, never sped up
+            for _ in range(3):
+                b = self.quiet()
+                r = subprocess.run([str(exe), str(ops), str(mem), str(n), str(threads)], capture_output=True,
+                                   text=True, timeout=600)
+                if r.returncode != 0:
+                    raise CannotMeasure("argon2_time failed: " + r.stderr.strip())
+                res = json.loads(r.stdout)
+                res["busy"] = b
+                if threads not in out or res["verifies_per_s"] > out[threads]["verifies_per_s"]:
+                    out[threads] = res
         return ops, mem, out
 
     # ------------------------------------------------------------ accounts
@@ -362,8 +366,14 @@ def main():
         ops, mem, hashes = b.hash_time()
         h1 = hashes[1]
         hn = hashes[max(hashes)]
-        say("== Argon2id check (libsodium crypto_pwhash_str_verify, ops %d, %d MiB, as src/shop/password.c):"
-            " %.1f ms on one core; %d threads: %.1f checks/s (other work before: %.0f%%, %.0f%%)" % (
+        # the ceiling: what all cores did together (less than cores x one
+        # core's rate: two 64 MiB passes share the memory bandwidth); the
+        # number of sign-ins to prepare takes the larger of the two, so a
+        # timing held back by other work cannot leave the run short
+        ceiling = hn["verifies_per_s"]
+        most = max(ceiling, hn["threads"] * 1000.0 / h1["ms_per_verify"])
+        say("== Argon2id check (libsodium crypto_pwhash_str_verify, ops %d, %d MiB, as src/shop/password.c; best of"
+            " 3): %.1f ms on one core; %d threads: %.1f checks/s (other work before: %.0f%%, %.0f%%)" % (
                 ops, mem, h1["ms_per_verify"], hn["threads"], hn["verifies_per_s"], h1["busy"], hn["busy"]))
 
         say("== registering %d accounts through the shop (confirmed by the link in their mail)" % args.accounts)
@@ -380,8 +390,7 @@ def main():
         say("== pages: category %s (%s bytes), X-Cache with the signed-in cookie: %s; private nginx on %d (https),"
             " %d (http)" % (category, fmt_n(len(page)), h.get("x-cache", "(none)"), nginx.https_port,
                             nginx.http_port))
-        ceiling = hn["verifies_per_s"]
-        n_signins = int(math.ceil(ceiling * float(args.duration.rstrip("s")) * 1.5)) + 20
+        n_signins = int(math.ceil(most * float(args.duration.rstrip("s")) * 1.5)) + 20
 
         def page_run(url, lua_args=()):
             b.guard()
@@ -464,9 +473,8 @@ def main():
             fmt_n(median([s_["wrk"].get("p99_us", float("nan")) / 1000 for s_ in signins])), "-"))
         say()
         say("== sign-in beside the hash: %.1f sign-ins/s (median); one Argon2id check (ops %d, %d MiB) takes %.1f ms"
-            " of a core here, so %d cores allow at most %.1f checks/s (measured with %d threads); sign-in reaches"
-            " %.0f %% of that" % (median(rates), ops, mem, h1["ms_per_verify"], hn["threads"], hn["verifies_per_s"],
-                                  hn["threads"], 100.0 * median(rates) / hn["verifies_per_s"]))
+            " of a core here, and %d threads did %.1f checks/s: the ceiling; sign-in reaches %.0f %% of it" % (
+                median(rates), ops, mem, h1["ms_per_verify"], hn["threads"], ceiling, 100.0 * median(rates) / ceiling))
         say("   the app lets each of its processes run 2 checks at once (PASSWORD_HASH_CONCURRENCY);"
             " POST /account/login took %.0f ms on average inside the app (median over rounds); CPU during the"
             " sign-in runs, %% of one core: %s; machine %.0f%% busy" % (
