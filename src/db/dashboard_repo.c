@@ -109,19 +109,27 @@ int dashboard_repo_stock_counts(db_conn *c, int low_max, int64_t *sold_out, int6
 }
 
 #define VARIANT_COLS                                                                                                   \
-    "SELECT v.id, v.product_id, v.sku, p.name, p.slug, v.size_label, co.name, v.width, v.stock, p.sold_count, "         \
-    "v.size_value FROM variants v JOIN products p ON p.id = v.product_id AND p.active = 1 "                            \
-    "JOIN colours co ON co.id = v.colour_id "
+    "SELECT v.id, v.product_id, v.sku, p.name, p.slug, v.size_label, co.name, v.width, v.stock, "                      \
+    "COALESCE(s.units, 0) AS sold, v.size_value FROM variants v "                                                      \
+    "JOIN products p ON p.id = v.product_id AND p.active = 1 JOIN colours co ON co.id = v.colour_id "                  \
+    "LEFT JOIN sold s ON s.product_id = v.product_id "
 
-int dashboard_repo_stock_list(db_conn *c, int low_max, int max_each, dash_variant_row *out)
+int dashboard_repo_stock_list(db_conn *c, int64_t since_unix, int low_max, int max_each, dash_variant_row *out)
 {
-    db_stmt *st = db_prepare(c, "(" VARIANT_COLS "WHERE v.stock = 0 ORDER BY p.sold_count DESC, p.name, v.size_value "
-                                "LIMIT ?) UNION ALL (" VARIANT_COLS "WHERE v.stock BETWEEN 1 AND ? "
-                                "ORDER BY p.sold_count DESC, v.stock, p.name, v.size_value LIMIT ?)");
+    /* Ranked by the pairs each product sold since since_unix, counted from
+     * the orders themselves: products.sold_count is refreshed by an hourly
+     * job, and the shoe selling now is the one whose empty shelf matters. */
+    db_stmt *st = db_prepare(c, "WITH sold AS (SELECT ol.product_id, SUM(ol.quantity) AS units FROM orders o "
+                                "JOIN order_lines ol ON ol.order_id = o.id WHERE o.created_at >= FROM_UNIXTIME(?) "
+                                "AND o.status IN (" DASH_COUNTED ") GROUP BY ol.product_id) "
+                                "(" VARIANT_COLS "WHERE v.stock = 0 ORDER BY sold DESC, p.sold_count DESC, p.name, "
+                                "v.size_value LIMIT ?) UNION ALL (" VARIANT_COLS "WHERE v.stock BETWEEN 1 AND ? "
+                                "ORDER BY sold DESC, v.stock, p.sold_count DESC, p.name, v.size_value LIMIT ?)");
     if (!st) return -1;
-    db_bind_int64(st, 0, max_each);
-    db_bind_int64(st, 1, low_max);
-    db_bind_int64(st, 2, max_each);
+    db_bind_int64(st, 0, since_unix);
+    db_bind_int64(st, 1, max_each);
+    db_bind_int64(st, 2, low_max);
+    db_bind_int64(st, 3, max_each);
     if (db_exec(st) < 0) {
         db_reset(st);
         return -1;

@@ -65,9 +65,10 @@ typedef struct dash_variant_row {
 /* How many variants of active products are sold out (stock 0) and how
  * many are low (1 … low_max). */
 int dashboard_repo_stock_counts(db_conn *c, int low_max, int64_t *sold_out, int64_t *low);
-/* Those variants: up to max_each sold out, then up to max_each low; best
- * sellers (products.sold_count) first within each, then fewest left. */
-int dashboard_repo_stock_list(db_conn *c, int low_max, int max_each, dash_variant_row *out);
+/* Those variants: up to max_each sold out, then up to max_each low; the
+ * products that sold most pairs since since_unix first within each (from
+ * the orders, not the hourly sold_count), then fewest left. */
+int dashboard_repo_stock_list(db_conn *c, int64_t since_unix, int low_max, int max_each, dash_variant_row *out);
 
 typedef struct dash_size_row {
     char size_key[13];            /* "uk-9.5": the listings' size filter value */

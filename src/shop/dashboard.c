@@ -171,7 +171,7 @@ shop_status dashboard_load(const dashboard_query *q, dashboard *d, shop_error *e
     if ((d->ntop_products = dashboard_repo_top_products(c, top_since, d->currency, d->top_products, DASH_TOP)) < 0 ||
         (d->ntop_sizes = dashboard_repo_top_sizes(c, top_since, d->currency, d->top_sizes, DASH_TOP_SIZES)) < 0 ||
         dashboard_repo_stock_counts(c, DASH_LOW_STOCK, &d->sold_out_total, &d->low_total) < 0 ||
-        (d->nstock = dashboard_repo_stock_list(c, DASH_LOW_STOCK, DASH_STOCK_LISTED, d->stock)) < 0)
+        (d->nstock = dashboard_repo_stock_list(c, since, DASH_LOW_STOCK, DASH_STOCK_LISTED, d->stock)) < 0)
         return shop_fail(e, SHOP_UNAVAILABLE, NULL, "The dashboard is unavailable for a moment.");
 
     /* MongoDB last: when it is away the page still has everything above */
