@@ -321,7 +321,7 @@ class Bench:
         if browse:
             bt, browse_box = browse()
         w = wrk_once(path, self.https_port, self.args.conns, self.args.threads, duration, self.shim,
-                     self.nets.next())
+                     self.nets.next(), rotate=self.args.rotate)
         if browse:
             bt.join(timeout=float(duration.rstrip("s")) + 60)
         t_end = time.monotonic()
@@ -390,6 +390,9 @@ def main():
     ap.add_argument("--conns", type=int, default=int(env_default("CONNS", "128")),
                     help="concurrent buyers (wrk connections, each from its own loopback address)")
     ap.add_argument("--threads", type=int, default=int(env_default("WRK_THREADS", "2")))
+    ap.add_argument("--rotate", type=int, default=int(env_default("ROTATE", "10")),
+                    help="a buyer's connection closes after about this many posts and comes back from a new address"
+                         " (0: keep-alive for good)")
     ap.add_argument("--browse-conns", type=int, default=int(env_default("BROWSE_CONNS", "32")))
     ap.add_argument("--variants", type=int, default=int(env_default("VARIANTS", "200")))
     ap.add_argument("--scarce", type=float, default=float(env_default("SCARCE", "0.1")),

@@ -16,6 +16,7 @@ import http.client
 import json
 import os
 import re
+import resource
 import shlex
 import socket
 import ssl
@@ -254,15 +255,11 @@ def release_test_stack(started, ident, keep_up, names=DEFAULT_IDENTITY):
     """Stop the stack if this run started it and it is still the same one."""
     if not started:
         return
-    still_ours = False
-    if ident is not None:
-        try:
-            check_stack(ident, names)
-            still_ours = True
-        except Disturbed:
-            pass
+    still_ours = ident is not None and same_stack(ident, names)
     if not still_ours:
         say("== not stopping the test stack: it is no longer the one this started")
+    elif stack_busy() and not INSTANCE:
+        say("== not stopping the test stack: tests are using it now (stack.py down --profile test when they are done)")
     elif not keep_up:
         say("== stopping the test stack this started")
         subprocess.run(STACK + ["down", "--profile", "test"], cwd=REPO)
@@ -399,9 +396,12 @@ def process_tree(root):
 
 class CpuMeter:
     """CPU time used by groups of processes between start() and stop(), in
-    % of one core. A group is a root pid (the process and its descendants,
+    % of one core. A group is a root pid: the process and its descendants,
     looked up again at every sample, so short-lived children are counted
-    from when they are first seen) or a fixed pid list."""
+    from when they are first seen. Also: 'machine' (% of all CPUs busy),
+    'self' (this harness and the children it waited for meanwhile, e.g. wrk)
+    and 'other' (% of all CPUs busy with anything else: other people's work
+    during the measurement)."""
 
     def __init__(self, groups):
         self.groups = groups            # name -> root pid
@@ -426,15 +426,22 @@ class CpuMeter:
                     self.seen.setdefault((name, pid), st[1])
                     self.last[(name, pid)] = st[1]
 
+    @staticmethod
+    def _self_secs():
+        a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
     def start(self):
         self.t0 = time.monotonic()
         self.total0 = self._total()
+        self.self0 = self._self_secs()
         self.sample()
 
     def stop(self):
         self.sample()
         self.t1 = time.monotonic()
         self.total1 = self._total()
+        self.self1 = self._self_secs()
 
     def result(self):
         """{name: % of one core}, plus 'machine': % of all CPUs busy."""
@@ -448,7 +455,11 @@ class CpuMeter:
             out[name + ".root"] = 100.0 * (self.last[k] - self.seen[k]) / CLK_TCK / secs if k in self.last else 0.0
         (a0, i0), (a1, i1) = self.total0, self.total1
         d = a1 - a0
-        out["machine"] = 100.0 * ((a1 - a0) - (i1 - i0)) / d if d else 0.0
+        busy = (a1 - a0) - (i1 - i0)
+        out["machine"] = 100.0 * busy / d if d else 0.0
+        out["self"] = 100.0 * (self.self1 - self.self0) / secs
+        ours = sum(self.last[k] - self.seen[k] for k in self.last) + (self.self1 - self.self0) * CLK_TCK
+        out["other"] = max(0.0, 100.0 * (busy - ours) / d) if d else 0.0
         return out
 
 

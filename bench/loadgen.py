@@ -71,15 +71,17 @@ class Nets:
         return self.n
 
 
-def wrk_once(lines_file, port, conns, threads, duration, shim, net, timeout="5s", close=False):
+def wrk_once(lines_file, port, conns, threads, duration, shim, net, timeout="5s", close=False, rotate=0):
     """Send each prepared request of lines_file once through nginx
     (https://127.0.0.1:port), every connection from its own 127.net.x.y
-    (close: every request on a new connection, so from a new address).
+    (close: every request on a new connection, so from a new address;
+    rotate=N: about every N-th, see once.lua).
     Returns once.lua's figures (see there) plus 'raw'."""
     host = "localhost:%d" % port
     argv = ["wrk", "-t%d" % threads, "-c%d" % conns, "-d%s" % duration, "--timeout", timeout, "--latency",
             "-s", str(ONCE_LUA), "https://127.0.0.1:%d/" % port, "--",
-            str(lines_file), host, "https://" + host, str(threads)] + (["close"] if close else [])
+            str(lines_file), host, "https://" + host, str(threads)] + \
+        (["close"] if close else ["rotate=%d" % rotate] if rotate else [])
     env = dict(os.environ, LD_PRELOAD=shim, SRCADDR_NET=str(net))
     secs = float(re.sub(r"[a-z]+$", "", duration)) * {"s": 1, "m": 60}.get(duration[-1], 1)
     try:

@@ -2,7 +2,7 @@
 -- forms are single-use: a second post of a checkout form answers with the
 -- order the first one placed), and count the answers.
 --
---   wrk -t2 -c128 -d10s -s bench/wrk/once.lua https://127.0.0.1:PORT/ -- FILE HOST ORIGIN THREADS [close]
+--   wrk -t2 -c128 -d10s -s bench/wrk/once.lua https://127.0.0.1:PORT/ -- FILE HOST ORIGIN THREADS [close|rotate=N]
 --
 -- FILE has one prepared request per line, tab-separated:
 --   METHOD  PATH  COOKIE  BODY          (BODY form-urlencoded, "" for none)
@@ -10,7 +10,12 @@
 -- with a body (e.g. https://localhost:36443), THREADS is wrk's -t. "close"
 -- sends every request with Connection: close: each on a connection of its own
 -- (with bench/wrk/srcaddr.c, from an address of its own: one client, one
--- request, as sign-ins come). wrk thread k (of n) sends lines
+-- request, as sign-ins come). "rotate=N" sends every N-th request of a wrk
+-- thread with Connection: close, so a connection lives for about N requests
+-- (at random: Lua cannot tell wrk's connections apart) and then comes back
+-- from a new address: no address collects more than a few dozen requests,
+-- however unevenly wrk's connections happen to be served, and nginx's
+-- per-address burst is never what is measured. wrk thread k (of n) sends lines
 -- k, k+n, k+2n ...; a thread that has sent all of its lines stops itself
 -- (its own connections' answers still in flight are then not counted, as at
 -- the end of -d). wrk's own "Requests/sec" divides by -d even when the lines
@@ -54,6 +59,7 @@ function init(args)
    local file, host, origin = args[1], args[2], args[3]
    local nthreads = tonumber(args[4] or "0")
    local close = args[5] == "close"
+   rotate = tonumber((args[5] or ""):match("^rotate=(%d+)$") or "0")
    reqs, sent, answered = {}, 0, 0
    status, location = {}, {}
    sold_out, only_left, t_first, t_last = 0, 0, 0, 0
@@ -89,6 +95,9 @@ function request()
    end
    sent = sent + 1
    if t_first == 0 then t_first = now() end
+   if rotate > 0 and sent % rotate == 0 then
+      return (reqs[sent]:gsub("\r\n", "\r\nConnection: close\r\n", 1))
+   end
    return reqs[sent]
 end
 
