@@ -33,6 +33,14 @@ app, worker, durable Redis and MongoDB (FerretDB) used while wrk ran. The test
 stack's MongoDB keeps the events (the test profile's data is wiped on the
 next `stack.py up`).
 
+A third scenario is a diagnostic, not the target: logging on with the
+stack's worker stopped for the run ("writer elsewhere"). The events then only
+pile up in the durable Redis, as they do on a web host whose MongoDB (Atlas)
+and job workers run on other machines: the ratio says what logging costs the
+request path itself, without the local FerretDB and writer sharing the two
+cores. The worker is started again right after it, and the next run waits for
+the backlog it left to be written.
+
 Standard library only; shares its harness with store_bench.py (bench/common.py).
 """
 import argparse
@@ -87,6 +95,8 @@ def main():
                     help="... but at most this many seconds")
     ap.add_argument("--backlog-wait", type=float, default=float(env_default("BACKLOG_WAIT", "300")),
                     help="wait at most this many seconds for the event backlog to empty before a run")
+    ap.add_argument("--no-elsewhere", action="store_true",
+                    help="skip the diagnostic run with the job worker (the event writer) stopped")
     ap.add_argument("--keep-up", action="store_true", help="leave a stack this started running")
     ap.add_argument("--no-start", action="store_true", help="never start the stack; measure only if it is up")
     ap.add_argument("--force", action="store_true", help="measure even while tests use the test stack")
@@ -100,6 +110,7 @@ def main():
 
     started = False
     ident = None
+    worker_stopped = False
     env_file = original = written = None
     red = None
 
@@ -178,7 +189,10 @@ def main():
             meter.stop()
             return out, peak, meter.result()
 
+        ELSEWHERE = "log on, no writer"
         scenarios = [("activity log on", "1"), ("activity log off", "0")]
+        if not args.no_elsewhere:
+            scenarios.append((ELSEWHERE, "1"))
         results = {name: [] for name, _ in scenarios}
         say("== load before measuring: %s (1/5/15 min), %d cores" % (" ".join(loadavg()), os.cpu_count()))
         for rnd in range(1, args.runs + 1):
@@ -188,10 +202,20 @@ def main():
                 wrk(args, url, args.warmup)       # the page cache (hit from the 3rd request) and connections
                 for attempt in range(3):
                     waited = backlog_empty()
+                    if name == ELSEWHERE:
+                        if not stack_service("stop", "worker"):
+                            raise CannotMeasure("stack.py service stop worker failed")
+                        worker_stopped = True
+                        ident = stack_identity(read_state(), IDENT)
                     dropped0 = int(red.call("GET", "ev:dropped") or 0)
                     check_stack(ident, IDENT, args.busy_wait)
                     busy = wait_quiet(args.quiet_pct, args.quiet_wait)
                     res, peak, cpu = measure(url)
+                    if worker_stopped:
+                        if not stack_service("start", "worker"):
+                            raise CannotMeasure("stack.py service start worker failed")
+                        worker_stopped = False
+                        ident = stack_identity(read_state(), IDENT)
                     if not stack_busy():
                         break
                     if not INSTANCE:
@@ -244,8 +268,10 @@ def main():
         say("|%s|%s|%s|%s|%s|%s|%s|%s|%s|" % ("-" * 26, "-" * 10 + ":", "-" * 16 + ":", "-" * 9 + ":",
                                              "-" * 9 + ":", "-" * 7 + ":", "-" * 7 + ":", "-" * 7 + ":",
                                              "-" * 8 + ":"))
-        for name, s in (("ACTIVITY_LOG=1 (on)", on), ("ACTIVITY_LOG=0 (off)", off)):
-            key = "activity log on" if "=1" in name else "activity log off"
+        rows = [("ACTIVITY_LOG=1 (on)", on, "activity log on"), ("ACTIVITY_LOG=0 (off)", off, "activity log off")]
+        if not args.no_elsewhere:
+            rows.append(("on, writer stopped (diag.)", summary(ELSEWHERE), ELSEWHERE))
+        for name, s, key in rows:
             cpu = lambda g: statistics.median([r["cpu"].get(g, 0) for r in results[key]])   # noqa: E731
             say("| %-24s | %9.0f | %15s | %8.2f | %8s | %5.0f%% | %5.0f%% | %5.0f%% | %6.0f%% |" % (
                 name, s[0], "%.0f-%.0f" % (s[1], s[2]), s[3], fmt_ratio(s[0] / off[0]) if off[0] else "-",
@@ -259,6 +285,11 @@ def main():
         say("   %-4s on / off = %.0f / %.0f = %.3f (logging costs %.1f %%)%s" % (
             "PASS" if ratio >= TARGET and not errs else "MISS", on[0], off[0], ratio, 100 * (1 - ratio),
             "  [placeholder page]" if placeholder.get("category") else ""))
+        if not args.no_elsewhere:
+            diag = summary(ELSEWHERE)[0]
+            say("   diagnostic, no target: the request path alone (worker stopped, events kept in the durable Redis,"
+                " as with MongoDB and the workers on other machines): %.0f / %.0f = %.3f (costs %.1f %%)" % (
+                    diag, off[0], diag / off[0] if off[0] else 0.0, 100 * (1 - diag / off[0]) if off[0] else 0.0))
         say()
         return 0
     except Disturbed as e:
@@ -273,8 +304,13 @@ def main():
         say("bench: interrupted")
         return 130
     finally:
-        # put the env file back and restart the app with it, if the stack and
-        # the file are still the ones this changed
+        # the worker back if this stopped it; the env file back and the app
+        # restarted with it, if the stack and the file are still the ones
+        # this changed
+        if worker_stopped and ident is not None and same_stack(ident, IDENT):
+            say("== starting the stack's worker service again")
+            stack_service("start", "worker")
+            ident = stack_identity(read_state(), IDENT)
         if written is not None:
             current = env_file.read_text() if env_file.exists() else None
             if current != written:
