@@ -25,6 +25,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <sodium.h>
@@ -37,6 +38,7 @@
 
 #define CONNECT_TIMEOUT_MS 5000L
 #define TOTAL_TIMEOUT_MS 30000L
+#define POOL_MAX_IDLE_S 20L       /* a pooled SMTP session idle longer is not reused */
 #define HEADER_LINE_MAX 78        /* RFC 5322's "SHOULD" line length */
 #define ENCODED_WORD_MAX 75       /* RFC 2047 */
 #define ENCODED_WORD_OVERHEAD 12  /* "=?UTF-8?B?" + "?=" */
@@ -62,6 +64,80 @@ static void libs_init(void)
     /* Both are idempotent; libcurl >= 7.84 makes curl_global_init thread-safe,
      * the once keeps older ones right too. Never cleaned up: process lifetime. */
     libs_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK && sodium_init() >= 0;
+}
+
+/* ---- one pool of SMTP sessions per process ----
+ *
+ * Every send gets an easy handle of its own, but the connections live in a
+ * libcurl share used by all the process's threads: a burst of order mails
+ * reuses a few open sessions instead of a connect, greeting, EHLO (and TLS
+ * and AUTH with a real provider) and QUIT per message — cheaper for us, and
+ * providers limit new connections more tightly than messages. A session
+ * idle for more than POOL_MAX_IDLE_S is closed rather than reused: servers
+ * drop idle ones after minutes (RFC 5321 asks them to wait at least 5), and
+ * libcurl checks a pooled socket is still open before it reuses it.
+ *
+ * The pool belongs to the process that made it: after fork() the child
+ * makes its own and never touches the parent's (whose sockets and locks it
+ * merely inherited). */
+typedef struct smtp_pool {
+    CURLSH *share;
+    pid_t pid;
+    pthread_mutex_t locks[CURL_LOCK_DATA_LAST];
+} smtp_pool;
+
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static smtp_pool *pool;
+static pid_t pool_failed; /* the process that could not make one (warned once) */
+
+static void pool_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *user)
+{
+    (void)h;
+    (void)access;
+    pthread_mutex_lock(&((smtp_pool *)user)->locks[data]);
+}
+
+static void pool_unlock(CURL *h, curl_lock_data data, void *user)
+{
+    (void)h;
+    pthread_mutex_unlock(&((smtp_pool *)user)->locks[data]);
+}
+
+/* This process's share, made on first use; NULL (no pooling: every message
+ * on a connection of its own, as before) when libcurl cannot make one. */
+static CURLSH *smtp_share(void)
+{
+    pid_t me = getpid();
+    pthread_mutex_lock(&pool_mu);
+    if ((!pool || pool->pid != me) && pool_failed != me) {
+        smtp_pool *p = calloc(1, sizeof *p); /* the parent's, if any, is left as it is: see above */
+        CURLSH *sh = p ? curl_share_init() : NULL;
+        if (sh) {
+            for (int i = 0; i < CURL_LOCK_DATA_LAST; i++) pthread_mutex_init(&p->locks[i], NULL);
+            p->share = sh;
+            p->pid = me;
+            if (curl_share_setopt(sh, CURLSHOPT_USERDATA, p) != CURLSHE_OK ||
+                curl_share_setopt(sh, CURLSHOPT_LOCKFUNC, pool_lock) != CURLSHE_OK ||
+                curl_share_setopt(sh, CURLSHOPT_UNLOCKFUNC, pool_unlock) != CURLSHE_OK ||
+                curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
+                curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK ||
+                curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK) {
+                curl_share_cleanup(sh);
+                sh = NULL;
+            }
+        }
+        if (sh) {
+            pool = p;
+        } else {
+            free(p);
+            pool_failed = me;
+            log_warn("mail: libcurl could not make a connection pool; every message opens its own SMTP session");
+            pool = NULL;
+        }
+    }
+    CURLSH *out = pool && pool->pid == me ? pool->share : NULL;
+    pthread_mutex_unlock(&pool_mu);
+    return out;
 }
 
 static pthread_once_t env_once = PTHREAD_ONCE_INIT;
@@ -663,6 +739,13 @@ enum mail_result mail_send(const mail_message *m, char *err, size_t errlen)
     curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_SMTP | CURLPROTO_SMTPS));
 #endif
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    CURLSH *sh = smtp_share();
+    if (sh) {
+        curl_easy_setopt(h, CURLOPT_SHARE, sh);
+#if LIBCURL_VERSION_NUM >= 0x074100
+        curl_easy_setopt(h, CURLOPT_MAXAGE_CONN, POOL_MAX_IDLE_S);
+#endif
+    }
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, TOTAL_TIMEOUT_MS);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
