@@ -637,6 +637,22 @@ int repo_slug_redirect(const char *old_slug, char *to, size_t tolen)
     return r;
 }
 
+int repo_category_slug_redirect(const char *old_slug, char *to, size_t tolen)
+{
+    db_conn *c = db_conn_get();
+    db_stmt *st = c ? db_prepare(c, "SELECT k.slug FROM category_slug_redirects r JOIN categories k ON k.id = r.category_id"
+                                    " WHERE r.old_slug = ?")
+                    : NULL;
+    if (!st) return -1;
+    db_bind_text(st, 0, old_slug, -1);
+    int r = exec_fetch(st);
+    if (r == 1) {
+        text_copy(to, tolen, db_col_text(st, 0, NULL));
+        db_reset(st);
+    }
+    return r;
+}
+
 /* ------------------------------------------------------------------ */
 /* Store-owner writes                                                   */
 

@@ -160,6 +160,8 @@ int repo_cards_by_slugs(arena *a, const char *const *slugs, int n, repo_card **o
 /* The current slug of the active product that used to be at old_slug
  * (product_slug_redirects, migrations/0009): 1 found, 0 not, -1 error. */
 int repo_slug_redirect(const char *old_slug, char *to, size_t tolen);
+/* The same for a category (category_slug_redirects, migrations/0014). */
+int repo_category_slug_redirect(const char *old_slug, char *to, size_t tolen);
 /* A product's brand slug and gender: 1 found, 0 not, -1 error. */
 int repo_product_facts(const char *slug, char *brand, size_t brandlen, char *gender, size_t genderlen);
 

@@ -181,6 +181,28 @@ int tax_repo_slug_taken(db_conn *c, tax_kind kind, const char *slug, int64_t exc
     return r;
 }
 
+int tax_repo_category_redirect_add(db_conn *c, const char *old_slug, int64_t category_id)
+{
+    db_stmt *st = db_prepare(c, "INSERT INTO category_slug_redirects (old_slug, category_id) VALUES (?, ?) "
+                                "ON DUPLICATE KEY UPDATE category_id = VALUES(category_id), created_at = CURRENT_TIMESTAMP");
+    if (!st) return -1;
+    db_bind_text(st, 0, old_slug, -1);
+    db_bind_int64(st, 1, category_id);
+    int rc = db_exec(st);
+    db_reset(st);
+    return rc < 0 ? -1 : 0;
+}
+
+int tax_repo_category_redirect_remove(db_conn *c, const char *slug)
+{
+    db_stmt *st = db_prepare(c, "DELETE FROM category_slug_redirects WHERE old_slug = ?");
+    if (!st) return -1;
+    db_bind_text(st, 0, slug, -1);
+    int rc = db_exec(st);
+    db_reset(st);
+    return rc < 0 ? -1 : 0;
+}
+
 /* Bind a row's columns as the kind's insert/update takes them; returns the
  * next index. */
 static int bind_row(db_stmt *st, tax_kind kind, const tax_row *row)

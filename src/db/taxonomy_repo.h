@@ -56,6 +56,12 @@ int tax_repo_get(db_conn *c, arena *a, tax_kind kind, int64_t id, bool lock, tax
 /* Is slug used by another row of kind than except_id? 1, 0, -1. */
 int tax_repo_slug_taken(db_conn *c, tax_kind kind, const char *slug, int64_t except_id);
 
+/* A category's earlier slugs (category_slug_redirects, migrations/0014):
+ * old_slug now leads to category_id (replacing where it led before); a
+ * slug a category takes is no old address any more. 0 or -1. */
+int tax_repo_category_redirect_add(db_conn *c, const char *old_slug, int64_t category_id);
+int tax_repo_category_redirect_remove(db_conn *c, const char *slug);
+
 /* Writes: id, parent_id, position, slug, name, hex of row as the kind has
  * them. 0, TAX_REPO_DUPLICATE, or -1. tax_repo_insert sets row->id. */
 int tax_repo_insert(db_conn *c, tax_kind kind, tax_row *row);

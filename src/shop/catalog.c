@@ -164,13 +164,24 @@ void catalog_size_normalise(const char *in, char *out, size_t outlen)
 /* ------------------------------------------------------------------ */
 /* A renamed product's old address                                      */
 
+/* Could old_slug be a slug at all? Junk URLs cost no query. */
+static bool slug_shaped(const char *old_slug, size_t max)
+{
+    if (!old_slug || !*old_slug || strlen(old_slug) > max) return false;
+    for (const char *p = old_slug; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-'))
+            return false;
+    return true;
+}
+
 int catalog_redirect_slug(const char *old_slug, char *to, size_t tolen)
 {
-    /* only what could be a slug is looked up (junk URLs cost no query) */
-    if (!old_slug || !*old_slug || strlen(old_slug) > 120) return 0;
-    for (const char *p = old_slug; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-')) return 0;
-    return repo_slug_redirect(old_slug, to, tolen);
+    return slug_shaped(old_slug, 120) ? repo_slug_redirect(old_slug, to, tolen) : 0;
+}
+
+int catalog_redirect_category_slug(const char *old_slug, char *to, size_t tolen)
+{
+    return slug_shaped(old_slug, 80) ? repo_category_slug_redirect(old_slug, to, tolen) : 0;
 }
 
 /* ------------------------------------------------------------------ */

@@ -227,6 +227,8 @@ int catalog_product_changed_from(db_tx *tx, int64_t product_id, const char *old_
  * that used to be at old_slug (migrations/0009), for a 301. 1 found (to
  * set), 0 none, -1 store error. */
 int catalog_redirect_slug(const char *old_slug, char *to, size_t tolen);
+/* The same for a renamed category: its current slug (1), 0, -1. */
+int catalog_redirect_category_slug(const char *old_slug, char *to, size_t tolen);
 
 /* ---- Store-owner writes (shop/catalog_admin.c) ----
  * Each runs as ONE unit of work (db_tx_run) and refreshes the cached pages

@@ -325,6 +325,13 @@ static int save_tx(db_tx *tx, void *arg)
         goto out;
     }
     if (w < 0) goto out;
+    /* a category's old address keeps working (301, views/category.c); the
+     * slug it takes now is nobody's old address any more */
+    if (s->kind == TAX_CATEGORY &&
+        (tax_repo_category_redirect_remove(c, s->row.slug) < 0 ||
+         (have_before && strcmp(before.slug, s->row.slug) != 0 &&
+          tax_repo_category_redirect_add(c, before.slug, s->row.id) < 0)))
+        goto out;
     if (audit_and_bump(tx, s->who, s->kind, s->id > 0 ? "update" : "create", s->row.id,
                        have_before ? &before : NULL, &s->row) < 0)
         goto out;

@@ -120,8 +120,12 @@ static void form_page(http_request *req, http_response *res, int status, tax_kin
     json_t *fields = json_array();
     json_array_append_new(fields, admin_field("name", "Name", "text", name, true, NULL, colour ? 40 : 80));
     json_array_append_new(fields, admin_field("slug", "Slug", "text", slug, false,
-                                        "Its address in the shop: lower-case letters and digits with single hyphens "
-                                        "(like trail-running). Left empty, it is made from the name.",
+                                        kind == TAX_CATEGORY
+                                            ? "Its address in the shop: lower-case letters and digits with single "
+                                              "hyphens (like trail-running). Left empty, it is made from the name. "
+                                              "Changed, the old address keeps leading here."
+                                            : "Its address in the shop: lower-case letters and digits with single "
+                                              "hyphens (like trail-running). Left empty, it is made from the name.",
                                         colour ? 40 : 80));
     if (kind == TAX_CATEGORY) json_array_append_new(fields, parent_field(req, nodes, nnodes, row ? row->id : 0, parent));
     if (colour)

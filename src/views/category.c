@@ -29,6 +29,12 @@ static void listing_page(http_request *req, http_response *res, const char *slug
         bool not_found = false;
         category = catalog_category_shared(slug, page.refs_version, &not_found); /* read only */
         if (!category) {
+            char to[96];
+            /* a renamed category's old address: 301 to where it is now */
+            if (not_found && catalog_redirect_category_slug(slug, to, sizeof to) == 1) {
+                cached_moved(req, res, &page, arena_printf(req->pool, "/category/%s", to));
+                return;
+            }
             cached_page_free(&page);
             if (not_found) res_error(req, res, 404, "We could not find that category. It may have moved.");
             else res_error(req, res, 500, "catalog_category_shared failed");

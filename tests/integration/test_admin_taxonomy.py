@@ -250,6 +250,48 @@ def test_a_renamed_category_shows_in_the_storefront_nav_at_once(staff, stack, sh
     assert 'href="/category/%s"' % slug not in shop.get("/").text
 
 
+def test_a_category_slug_change_keeps_the_old_address_working(staff, stack, shop, catalog_seeded):
+    t = tag()
+    first, second, third = "tax-%s-old" % t, "tax-%s-new" % t, "tax-%s-newer" % t
+    name = "Moved %s" % t
+    tok = token(staff)
+    other = None
+    try:
+        cid = created(staff, stack, "categories", {"name": name, "slug": first, "parent": "", "position": "960"}, tok)
+        # the page under its first address, cached (as a shared link would find it)
+        answers = [shop.get("/category/" + first) for _ in range(3)]
+        assert answers[-1].status_code == 200 and answers[-1].headers.get("X-Cache") == "hit", describe(answers[-1])
+        r = post(staff, "/categories/%d" % cid, {"name": name, "slug": second, "parent": "", "position": "960"}, tok)
+        assert r.status_code == 303, describe(r)
+        # the old address: 301 to the new one, the filters kept; the new one answers
+        r = shop.get("/category/%s?sort=price_asc&page=1" % first, allow_redirects=False)
+        assert r.status_code == 301, describe(r)
+        assert r.headers["Location"].endswith("/category/%s?sort=price_asc&page=1" % second), r.headers
+        r = shop.get("/category/" + second)
+        assert r.status_code == 200 and name in r.text, describe(r)
+        # renamed again: both earlier addresses lead straight to the current one (no chain)
+        r = post(staff, "/categories/%d" % cid, {"name": name, "slug": third, "parent": "", "position": "960"}, tok)
+        assert r.status_code == 303, describe(r)
+        for old in (first, second):
+            r = shop.get("/category/" + old, allow_redirects=False)
+            assert r.status_code == 301 and r.headers["Location"].endswith("/category/" + third), (old, describe(r))
+        assert stack.mariadb_rows("SELECT old_slug FROM category_slug_redirects WHERE category_id = %d "
+                                  "ORDER BY old_slug" % cid) == sorted([[first], [second]])
+        # a category that takes an old address gets it: a live category wins
+        other = created(staff, stack, "categories", {"name": "Taker %s" % t, "slug": first, "parent": "",
+                                                     "position": "961"}, tok)
+        r = shop.get("/category/" + first, allow_redirects=False)
+        assert r.status_code == 200 and "Taker %s" % t in r.text, describe(r)
+        assert stack.mariadb("SELECT COUNT(*) FROM category_slug_redirects WHERE old_slug = '%s'" % first) == "0"
+        # an unknown address is still the ordinary 404
+        assert shop.get("/category/tax-%s-never" % t, allow_redirects=False).status_code == 404
+    finally:
+        cleanup(staff, stack, "categories", [first, third])
+    # deleting the category takes its old addresses with it
+    assert stack.mariadb("SELECT COUNT(*) FROM category_slug_redirects WHERE old_slug = '%s'" % second) == "0"
+    assert shop.get("/category/" + second, allow_redirects=False).status_code == 404
+
+
 # ------------------------------------------------------------------ brands
 
 def test_brands_list_search_create_edit_delete(staff, stack, shop, catalog_seeded):
