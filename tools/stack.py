@@ -827,7 +827,7 @@ def app_cmd(*args):
 
 
 def app_prepare(st):
-    for p in (st.app_socket,):
+    for p in (st.app_socket, st.app_write_socket):
         with contextlib.suppress(FileNotFoundError):
             p.unlink()
     (st.var / "media").mkdir(parents=True, exist_ok=True)
@@ -835,7 +835,7 @@ def app_prepare(st):
 
 
 def app_ready(st):
-    return unix_accepts(st.app_socket) and tcp_accepts(st.ports["APP_PORT"])
+    return unix_accepts(st.app_socket) and unix_accepts(st.app_write_socket) and tcp_accepts(st.ports["APP_PORT"])
 
 
 # -- the job worker
@@ -890,7 +890,7 @@ def nginx_prepare(st):
         USER_DIRECTIVE="user root;" if IS_ROOT else "# (not root: workers run as %s)" % st.os_user,
         NGINX_DIR=str(nd), LOG_DIR=str(st.log_dir),
         HTTPS_PORT=str(st.ports["HTTPS_PORT"]), HTTP_PORT=str(st.ports["HTTP_PORT"]),
-        APP_SOCKET=str(st.app_socket), TLS_CERT=str(cert), TLS_KEY=str(key),
+        APP_SOCKET=str(st.app_socket), APP_WRITE_SOCKET=str(st.app_write_socket), TLS_CERT=str(cert), TLS_KEY=str(key),
         STATIC_DIR=str(REPO / "static"), MEDIA_DIR=str(st.var / "media"),
         PRIVATE_DIR=str(st.private_dir),
         HSTS_SECONDS=hsts_seconds(st),
@@ -1001,6 +1001,12 @@ class Stack:
     def app_socket(self):
         return self.run_dir / "shoease.sock"
 
+    @property
+    def app_write_socket(self):
+        """nginx sends every request but GET and HEAD here: its own thread
+        pool in each app worker, so reads never queue behind slow writes."""
+        return self.run_dir / "shoease-w.sock"
+
     def app_exe(self):
         app = self._app or self.read_state().get("app")
         if not app:
@@ -1028,8 +1034,8 @@ class Stack:
                   self.var / "sms", self.var / "outbox"):
             d.mkdir(parents=True, exist_ok=True)
         self.private_dirs()
-        if len(str(self.app_socket)) > 100 or len(str(self.run_dir / "mariadb.sock")) > 100:
-            raise StackError("the repository path is too long for unix sockets (%s)" % self.app_socket)
+        if len(str(self.app_write_socket)) > 100 or len(str(self.run_dir / "mariadb.sock")) > 100:
+            raise StackError("the repository path is too long for unix sockets (%s)" % self.app_write_socket)
 
     # settings
     @property
@@ -1121,7 +1127,7 @@ class Stack:
             MONGO_URI="mongodb://127.0.0.1:%d/" % p["MONGO_PORT"],
             MONGO_DATABASE=s["MONGO_DATABASE"],
             SMTP_URL="smtp://127.0.0.1:%d" % p["SMTP_PORT"],
-            BIND="unix:%s,127.0.0.1:%d" % (self.app_socket, p["APP_PORT"]),
+            BIND="unix:%s,unix:%s,127.0.0.1:%d" % (self.app_socket, self.app_write_socket, p["APP_PORT"]),
             MEDIA_DIR=str(self.var / "media"),
             PRIVATE_DIR=str(self.private_dir),
             PUBLIC_URL="https://localhost:%d" % p["HTTPS_PORT"],
@@ -1366,8 +1372,9 @@ class Stack:
         with contextlib.suppress(FileNotFoundError):
             self.pid_file(proc.name).unlink()
         if proc.name == "app":
-            with contextlib.suppress(FileNotFoundError):
-                self.app_socket.unlink()
+            for f in (self.app_socket, self.app_write_socket):
+                with contextlib.suppress(FileNotFoundError):
+                    f.unlink()
 
     # the whole stack
     def stop_supervisor(self):
@@ -1402,7 +1409,8 @@ class Stack:
                     os.kill(q, signal.SIGKILL)
         for f in self.run_dir.glob("*.pid") if self.run_dir.exists() else ():
             f.unlink()
-        for f in (self.app_socket, self.run_dir / "mariadb.sock", self.run_dir / "mariadb.sock.lock"):
+        for f in (self.app_socket, self.app_write_socket, self.run_dir / "mariadb.sock",
+                  self.run_dir / "mariadb.sock.lock"):
             with contextlib.suppress(FileNotFoundError):
                 f.unlink()
 
