@@ -621,14 +621,14 @@ int repo_product_facts(const char *slug, char *brand, size_t brandlen, char *gen
     return r;
 }
 
-int repo_slug_redirect(const char *old_slug, char *to, size_t tolen)
+/* One text column of a one-key lookup (an old slug's current slug): 1
+ * found (to set), 0 not, -1 error. */
+static int slug_of(const char *sql, const char *key, char *to, size_t tolen)
 {
     db_conn *c = db_conn_get();
-    db_stmt *st = c ? db_prepare(c, "SELECT p.slug FROM product_slug_redirects r JOIN products p ON p.id = r.product_id"
-                                    " WHERE r.old_slug = ? AND p.active = 1")
-                    : NULL;
+    db_stmt *st = c ? db_prepare(c, sql) : NULL;
     if (!st) return -1;
-    db_bind_text(st, 0, old_slug, -1);
+    db_bind_text(st, 0, key, -1);
     int r = exec_fetch(st);
     if (r == 1) {
         text_copy(to, tolen, db_col_text(st, 0, NULL));
@@ -637,20 +637,18 @@ int repo_slug_redirect(const char *old_slug, char *to, size_t tolen)
     return r;
 }
 
+int repo_slug_redirect(const char *old_slug, char *to, size_t tolen)
+{
+    return slug_of("SELECT p.slug FROM product_slug_redirects r JOIN products p ON p.id = r.product_id"
+                   " WHERE r.old_slug = ? AND p.active = 1",
+                   old_slug, to, tolen);
+}
+
 int repo_category_slug_redirect(const char *old_slug, char *to, size_t tolen)
 {
-    db_conn *c = db_conn_get();
-    db_stmt *st = c ? db_prepare(c, "SELECT k.slug FROM category_slug_redirects r JOIN categories k ON k.id = r.category_id"
-                                    " WHERE r.old_slug = ?")
-                    : NULL;
-    if (!st) return -1;
-    db_bind_text(st, 0, old_slug, -1);
-    int r = exec_fetch(st);
-    if (r == 1) {
-        text_copy(to, tolen, db_col_text(st, 0, NULL));
-        db_reset(st);
-    }
-    return r;
+    return slug_of("SELECT k.slug FROM category_slug_redirects r JOIN categories k ON k.id = r.category_id"
+                   " WHERE r.old_slug = ?",
+                   old_slug, to, tolen);
 }
 
 /* ------------------------------------------------------------------ */

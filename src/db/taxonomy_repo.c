@@ -188,9 +188,7 @@ int tax_repo_category_redirect_add(db_conn *c, const char *old_slug, int64_t cat
     if (!st) return -1;
     db_bind_text(st, 0, old_slug, -1);
     db_bind_int64(st, 1, category_id);
-    int rc = db_exec(st);
-    db_reset(st);
-    return rc < 0 ? -1 : 0;
+    return db_run(st);
 }
 
 int tax_repo_category_redirect_remove(db_conn *c, const char *slug)
@@ -198,9 +196,7 @@ int tax_repo_category_redirect_remove(db_conn *c, const char *slug)
     db_stmt *st = db_prepare(c, "DELETE FROM category_slug_redirects WHERE old_slug = ?");
     if (!st) return -1;
     db_bind_text(st, 0, slug, -1);
-    int rc = db_exec(st);
-    db_reset(st);
-    return rc < 0 ? -1 : 0;
+    return db_run(st);
 }
 
 /* Bind a row's columns as the kind's insert/update takes them; returns the
