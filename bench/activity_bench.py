@@ -44,21 +44,18 @@ the backlog it left to be written.
 Standard library only; shares its harness with store_bench.py (bench/common.py).
 """
 import argparse
-import contextlib
-import json
 import os
 import signal
 import statistics
-import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
 from common import (
-    INSTANCE, REPO, CannotMeasure, CpuMeter, Disturbed, Redis, check_stack, env_default, fmt_ratio, loadavg,
-    read_state, release_test_stack, same_stack, say, stack_busy, stack_env, stack_identity, stack_service,
-    try_fetch, use_test_stack, wait_quiet, wrk)
+    INSTANCE, REPO, CannotMeasure, CpuMeter, Disturbed, Redis, add_stack_options, check_stack, env_default,
+    fmt_ratio, loadavg, read_state, release_test_stack, same_stack, say, seed_stack, stack_busy, stack_env,
+    stack_identity, stack_service, try_fetch, use_test_stack, wait_quiet, wrk)
 from store_bench import discover
 
 TARGET = 0.90
@@ -97,12 +94,7 @@ def main():
                     help="wait at most this many seconds for the event backlog to empty before a run")
     ap.add_argument("--no-elsewhere", action="store_true",
                     help="skip the diagnostic run with the job worker (the event writer) stopped")
-    ap.add_argument("--keep-up", action="store_true", help="leave a stack this started running")
-    ap.add_argument("--no-start", action="store_true", help="never start the stack; measure only if it is up")
-    ap.add_argument("--force", action="store_true", help="measure even while tests use the test stack")
-    ap.add_argument("--busy-wait", type=float, default=float(env_default("BUSY_WAIT", "1200")),
-                    help="while tests use the test stack, wait at most this long for them to end before refusing"
-                         " (on a private SHOEASE_STACK_INSTANCE also during the run)")
+    add_stack_options(ap)
     args = ap.parse_args()
     if not any(os.access(os.path.join(d, "wrk"), os.X_OK) for d in os.environ.get("PATH", "").split(":")):
         say("bench: wrk is missing (apt-get install wrk)")
@@ -131,10 +123,7 @@ def main():
         red = Redis(env["QUEUE_REDIS_URL"])
         env_file = Path(state["paths"]["env_file"])
 
-        say("== shoease seed (test env)")
-        r = subprocess.run([app_bin, "seed"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
-        if r.returncode != 0:
-            say("   WARNING: seed exited %d; measuring whatever the database has" % r.returncode)
+        seed_stack(app_bin, env)
         category, _, placeholder, notes = discover(app_port)
         for n in notes:
             say("   note: " + n)

@@ -56,8 +56,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from common import (
-    INSTANCE, REPO, CannotMeasure, CpuMeter, Disturbed, check_stack, env_default, fetch, fmt_ratio, loadavg,
-    same_stack, say, stack_env, stack_identity, stack_service, use_test_stack, wait_quiet, wrk)
+    INSTANCE, REPO, CannotMeasure, CpuMeter, Disturbed, add_stack_options, check_stack, env_default, fetch,
+    fmt_ratio, loadavg, missing_tool, same_stack, say, seed_stack, stack_env, stack_identity, stack_service,
+    use_test_stack, wait_quiet, wrk)
 from loadgen import (
     LIVE, AppClient, Nets, PrivateNginx, Sql, backlog, build_shim, in_list, jobs_state, line_of, metrics, note,
     page_cache, release_stack, route_mean_ms, shopper_ip, wait_drained, wrk_once)
@@ -405,15 +406,12 @@ def main():
     ap.add_argument("--drain-timeout", type=float, default=float(env_default("DRAIN_TIMEOUT", "600")))
     ap.add_argument("--quiet-pct", type=float, default=float(env_default("QUIET_PCT", "15")))
     ap.add_argument("--quiet-wait", type=float, default=float(env_default("QUIET_WAIT", "60")))
-    ap.add_argument("--keep-up", action="store_true", help="leave a stack this started running")
-    ap.add_argument("--no-start", action="store_true", help="never start the stack; measure only if it is up")
-    ap.add_argument("--force", action="store_true", help="measure even while tests use the test stack")
-    ap.add_argument("--busy-wait", type=float, default=float(env_default("BUSY_WAIT", "1200")))
+    add_stack_options(ap)
     args = ap.parse_args()
-    for tool in ("wrk", "/usr/sbin/nginx", "mariadb"):
-        if not shutil.which(tool):
-            say("bench: %s is missing" % tool)
-            return 2
+    missing = missing_tool(("wrk", "/usr/sbin/nginx", "mariadb"))
+    if missing:
+        say("bench: %s is missing" % missing)
+        return 2
 
     started = False
     ident = None
@@ -438,10 +436,7 @@ def main():
         ident = stack_identity(state, IDENT)
         bench = Bench(args, state, tmp)
         app_port = bench.app_port
-        say("== shoease seed (test env)")
-        r = subprocess.run([bench.app_bin, "seed"], cwd=REPO, env=bench.env, capture_output=True, text=True)
-        if r.returncode != 0:
-            say("   WARNING: seed exited %d: %s" % (r.returncode, (r.stdout + r.stderr).strip()[-300:]))
+        seed_stack(bench.app_bin, bench.env)
 
         category, _, placeholder, notes = discover(app_port)
         for n_ in notes:
@@ -547,7 +542,6 @@ def main():
                                             n_buyers=2 * bench.buyers_for(float(args.duration.rstrip("s"))))
             finally:
                 args.drain_timeout = limit
-                t0 = time.monotonic()
                 stack_service("start", "worker")
                 worker_stopped = False
             if paused:

@@ -18,6 +18,7 @@ import os
 import re
 import resource
 import shlex
+import shutil
 import socket
 import ssl
 import subprocess
@@ -547,3 +548,28 @@ class Redis:
             self.sock.close()
         except OSError:
             pass
+
+
+def add_stack_options(ap):
+    """The test-stack options every harness takes (see use_test_stack)."""
+    ap.add_argument("--keep-up", action="store_true", help="leave a stack this started running")
+    ap.add_argument("--no-start", action="store_true", help="never start the stack; measure only if it is up")
+    ap.add_argument("--force", action="store_true", help="measure even while tests use the test stack")
+    ap.add_argument("--busy-wait", type=float, default=float(env_default("BUSY_WAIT", "1200")),
+                    help="while tests use the test stack, wait at most this long for them to end before refusing"
+                         " (on a private SHOEASE_STACK_INSTANCE also during the run)")
+
+
+def missing_tool(tools):
+    """The first of tools not on PATH (or not there as an absolute path), or None."""
+    return next((t for t in tools if not shutil.which(t)), None)
+
+
+def seed_stack(app_bin, env):
+    """`shoease seed` on the stack; a failure is a warning (the benchmark
+    then measures whatever the database has)."""
+    say("== shoease seed (test env)")
+    r = subprocess.run([app_bin, "seed"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        say("   WARNING: seed exited %d; measuring whatever the database has: %s" % (
+            r.returncode, (r.stdout + r.stderr).strip()[-300:]))

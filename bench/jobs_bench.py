@@ -51,8 +51,8 @@ import time
 from pathlib import Path
 
 from common import (
-    HERE, INSTANCE, REPO, CannotMeasure, CpuMeter, Disturbed, Redis, check_stack, env_default, loadavg,
-    read_state, release_test_stack, same_stack, say, stack_busy, stack_env, stack_identity, stack_service,
+    HERE, INSTANCE, REPO, CannotMeasure, CpuMeter, Disturbed, Redis, add_stack_options, check_stack, env_default,
+    loadavg, read_state, release_test_stack, same_stack, say, stack_busy, stack_env, stack_identity, stack_service,
     use_test_stack, wait_quiet)
 
 TARGET_DRAIN = 20000
@@ -476,12 +476,7 @@ def main():
                     help="before each measurement wait until other work uses at most this %% of the CPUs")
     ap.add_argument("--quiet-wait", type=float, default=float(env_default("QUIET_WAIT", "60")),
                     help="... but at most this many seconds")
-    ap.add_argument("--keep-up", action="store_true", help="leave a stack this started running")
-    ap.add_argument("--no-start", action="store_true", help="never start the stack; measure only if it is up")
-    ap.add_argument("--force", action="store_true", help="measure even while tests use the test stack")
-    ap.add_argument("--busy-wait", type=float, default=float(env_default("BUSY_WAIT", "1200")),
-                    help="while tests use the test stack, wait at most this long for them to end before refusing"
-                         " (on a private SHOEASE_STACK_INSTANCE also during the run)")
+    add_stack_options(ap)
     args = ap.parse_args()
     concs = [int(x) for x in args.concurrency.split(",") if x.strip()]
     celery_n = args.celery_jobs or args.jobs

@@ -53,8 +53,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from common import (
-    HERE, INSTANCE, REPO, CannotMeasure, CpuMeter, Disturbed, check_stack, env_default, fetch, fmt_ratio, loadavg,
-    same_stack, say, stack_env, stack_identity, use_test_stack, wait_quiet, wrk)
+    HERE, INSTANCE, CannotMeasure, CpuMeter, Disturbed, add_stack_options, check_stack, env_default, fetch,
+    fmt_ratio, loadavg, missing_tool, same_stack, say, seed_stack, stack_env, stack_identity, use_test_stack,
+    wait_quiet, wrk)
 from loadgen import (
     AppClient, Nets, PrivateNginx, build_shim, line_of, metrics, note, page_cache, release_stack, route_mean_ms,
     shopper_ip, wrk_once)
@@ -320,16 +321,13 @@ def main():
     ap.add_argument("--prep-threads", type=int, default=int(env_default("PREP_THREADS", "8")))
     ap.add_argument("--quiet-pct", type=float, default=float(env_default("QUIET_PCT", "15")))
     ap.add_argument("--quiet-wait", type=float, default=float(env_default("QUIET_WAIT", "60")))
-    ap.add_argument("--keep-up", action="store_true", help="leave a stack this started running")
-    ap.add_argument("--no-start", action="store_true", help="never start the stack; measure only if it is up")
-    ap.add_argument("--force", action="store_true", help="measure even while tests use the test stack")
-    ap.add_argument("--busy-wait", type=float, default=float(env_default("BUSY_WAIT", "1200")))
+    add_stack_options(ap)
     args = ap.parse_args()
     args.per_account = max(1, min(args.per_account, PER_ACCOUNT_LIMIT - 2))
-    for tool in ("wrk", "/usr/sbin/nginx"):
-        if not shutil.which(tool):
-            say("bench: %s is missing" % tool)
-            return 2
+    missing = missing_tool(("wrk", "/usr/sbin/nginx"))
+    if missing:
+        say("bench: %s is missing" % missing)
+        return 2
 
     started = False
     ident = None
@@ -352,10 +350,7 @@ def main():
         ident = stack_identity(state, IDENT)
         b = SignIn(args, state, tmp)
         app_port = b.app_port
-        say("== shoease seed (test env)")
-        r = subprocess.run([b.app_bin, "seed"], cwd=REPO, env=b.env, capture_output=True, text=True)
-        if r.returncode != 0:
-            say("   WARNING: seed exited %d: %s" % (r.returncode, (r.stdout + r.stderr).strip()[-300:]))
+        seed_stack(b.app_bin, b.env)
         category, _, placeholder, notes = discover(app_port)
         for n_ in notes:
             note(n_)
